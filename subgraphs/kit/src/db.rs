@@ -1,0 +1,111 @@
+//! Database bootstrap: each subgraph owns one PostgreSQL database, created when missing and
+//! migrated at startup with the subgraph's embedded migration set.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sqlx::{
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    ConnectOptions, Connection, PgConnection, PgPool,
+};
+
+/// How a subgraph reaches its database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://user:password@host:port/database`; the database is created if missing.
+    pub url: SecretString,
+    /// Upper bound of pooled connections.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// Whether to create the database when it does not exist (needs the CREATEDB right).
+    #[serde(default = "default_true")]
+    pub create_if_missing: bool,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl DatabaseSettings {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: SecretString::from(url.to_owned()),
+            max_connections: default_max_connections(),
+            create_if_missing: true,
+        }
+    }
+}
+
+/// Creates the database if needed, connects a pool and applies `migrator`.
+pub async fn connect_and_migrate(
+    settings: &DatabaseSettings,
+    migrator: &Migrator,
+) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(settings.url.expose_secret())
+        .context("the database URL is malformed")?
+        .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(500));
+    if settings.create_if_missing {
+        ensure_database(&options).await?;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to PostgreSQL at {}:{} (is it running? `cargo xtask dev` starts a local one)",
+                options.get_host(),
+                options.get_port()
+            )
+        })?;
+    migrator
+        .run(&pool)
+        .await
+        .context("applying migrations failed")?;
+    Ok(pool)
+}
+
+/// Creates the target database through the server's `postgres` maintenance database.
+pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
+    let name = options
+        .get_database()
+        .context("the database URL names no database")?
+        .to_owned();
+    let mut admin = PgConnection::connect_with(&options.clone().database("postgres"))
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to PostgreSQL at {}:{} (is it running? `cargo xtask dev` starts a local one)",
+                options.get_host(),
+                options.get_port()
+            )
+        })?;
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        // Identifiers cannot be bound; quote it. A concurrent creator is not an error.
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        match sqlx::query(&format!("create database {quoted}"))
+            .execute(&mut admin)
+            .await
+        {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
+            Err(e) => return Err(e).context(format!("cannot create database {name}")),
+        }
+    }
+    admin.close().await.ok();
+    Ok(())
+}

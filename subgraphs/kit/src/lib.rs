@@ -1,0 +1,15 @@
+//! The one crate every CRM subgraph shares. It holds mechanisms, never domain types:
+//! how a request's identity is verified, how errors carry stable codes, how lists are paged,
+//! how a database is created and migrated, and how a subgraph is served over HTTP.
+//! Each subgraph keeps its own `Error` enum, schema and SQL; this crate keeps them alike.
+
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod pagination;
+pub mod server;
+pub mod telemetry;
+pub mod testing;
+
+pub use auth::{Identity, Role};
+pub use error::ErrorCode;

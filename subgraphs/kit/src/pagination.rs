@@ -1,0 +1,99 @@
+//! Relay connections with keyset cursors.
+//!
+//! A cursor holds the sort key of the last edge and its id, so a page is one indexed range
+//! scan (`(sort_key, id) > ($1, $2)`) however deep the client pages, and rows inserted
+//! meanwhile do not shift pages. Cursors are opaque to clients.
+
+use async_graphql::{
+    connection::{Connection, CursorType, Edge, OpaqueCursor},
+    SimpleObject,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::Invalid;
+
+/// Page size when `first` is omitted.
+pub const DEFAULT_PAGE_SIZE: i64 = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+/// The position after which a page starts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Keyset {
+    /// The sort key of the last row seen (text, number or timestamp, per sort order).
+    pub key: serde_json::Value,
+    pub id: Uuid,
+}
+
+/// Fields every connection carries besides its edges.
+#[derive(Debug, SimpleObject)]
+pub struct ConnectionFields {
+    /// How many nodes match the filters, over all pages.
+    pub total_count: i64,
+}
+
+/// A connection of `N` nodes with keyset cursors and `totalCount`.
+pub type Page<N> = Connection<OpaqueCursor<Keyset>, N, ConnectionFields>;
+
+/// A validated `first`/`after` pair.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Rows to return.
+    pub limit: i64,
+    pub after: Option<Keyset>,
+}
+
+impl PageRequest {
+    /// Validates the Relay arguments: `first` in 0..=100 (default 20), `after` a cursor we issued.
+    pub fn parse(first: Option<i32>, after: Option<String>) -> Result<Self, Invalid> {
+        let limit = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if (0..=MAX_PAGE_SIZE).contains(&i64::from(n)) => i64::from(n),
+            Some(_) => {
+                return Err(Invalid::new(
+                    "first",
+                    format!("first must be between 0 and {MAX_PAGE_SIZE}"),
+                ))
+            }
+        };
+        let after = after
+            .map(|cursor| {
+                OpaqueCursor::<Keyset>::decode_cursor(&cursor)
+                    .map(|c| c.0)
+                    .map_err(|_| Invalid::new("after", "after is not a valid cursor"))
+            })
+            .transpose()?;
+        Ok(Self { limit, after })
+    }
+
+    /// Rows to fetch: one more than the page, to know whether another page follows.
+    pub fn fetch_limit(&self) -> i64 {
+        self.limit + 1
+    }
+}
+
+/// Builds a page from up to `fetch_limit()` rows already in order.
+pub fn build_page<R, N>(
+    request: &PageRequest,
+    mut rows: Vec<R>,
+    total_count: i64,
+    keyset: impl Fn(&R) -> Keyset,
+    node: impl Fn(R) -> N,
+) -> Page<N>
+where
+    N: async_graphql::OutputType,
+{
+    let has_next = rows.len() as i64 > request.limit;
+    rows.truncate(request.limit.max(0) as usize);
+    let mut page = Connection::with_additional_fields(
+        request.after.is_some(),
+        has_next,
+        ConnectionFields { total_count },
+    );
+    page.edges.extend(
+        rows.into_iter()
+            .map(|row| Edge::new(OpaqueCursor(keyset(&row)), node(row))),
+    );
+    page
+}

@@ -1,0 +1,240 @@
+//! Serving a subgraph over HTTP: `/graphql` (POST and GET, with the caller's identity verified
+//! before anything runs), `/health`, `/readiness`; plus the request context resolvers read.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use async_graphql::{ObjectType, Schema, SubscriptionType};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::{
+    extract::State,
+    http::{header::AUTHORIZATION, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+use crate::{
+    auth::{bearer_token, AuthError, Identity, TokenVerifier},
+    error::{coded, ErrorCode},
+    Role,
+};
+
+/// Header carrying the id that ties a request's logs across the gateway and subgraphs.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// What every resolver may know about the request it serves.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The verified caller, `None` for anonymous requests.
+    pub identity: Option<Identity>,
+    /// Correlates logs (and, later, events) with the request.
+    pub request_id: String,
+}
+
+/// The caller acting inside an organisation: whom every query and mutation is scoped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tenant {
+    pub organisation_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+}
+
+/// Why the request context refuses an operation.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("this operation needs an active organisation: switch to one first")]
+    NoOrganisation,
+    #[error("this operation needs the {0:?} role or higher")]
+    Forbidden(Role),
+}
+
+impl AccessError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AccessError::Unauthenticated => ErrorCode::Unauthenticated,
+            AccessError::NoOrganisation | AccessError::Forbidden(_) => ErrorCode::Forbidden,
+        }
+    }
+}
+
+impl RequestContext {
+    /// The caller, or `Unauthenticated`.
+    pub fn identity(&self) -> Result<&Identity, AccessError> {
+        self.identity.as_ref().ok_or(AccessError::Unauthenticated)
+    }
+
+    /// The caller's organisation and role, for reads.
+    pub fn tenant(&self) -> Result<Tenant, AccessError> {
+        let identity = self.identity()?;
+        let membership = identity.membership.ok_or(AccessError::NoOrganisation)?;
+        Ok(Tenant {
+            organisation_id: membership.organisation_id,
+            user_id: identity.user_id,
+            role: membership.role,
+        })
+    }
+
+    /// The tenant, provided their role is at least `minimum` (for mutations).
+    pub fn tenant_with_role(&self, minimum: Role) -> Result<Tenant, AccessError> {
+        let tenant = self.tenant()?;
+        if tenant.role < minimum {
+            return Err(AccessError::Forbidden(minimum));
+        }
+        Ok(tenant)
+    }
+}
+
+/// Adds per-request data (DataLoaders scoped by tenant, …) before execution.
+pub type AttachRequestData =
+    Arc<dyn Fn(async_graphql::Request, &RequestContext) -> async_graphql::Request + Send + Sync>;
+
+/// The shared state of a subgraph's GraphQL endpoint.
+pub struct GraphqlEndpoint<Q, M, S> {
+    pub schema: Schema<Q, M, S>,
+    pub verifier: TokenVerifier,
+    pub attach: AttachRequestData,
+}
+
+impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
+    fn clone(&self) -> Self {
+        Self {
+            schema: self.schema.clone(),
+            verifier: self.verifier.clone(),
+            attach: self.attach.clone(),
+        }
+    }
+}
+
+/// The routes every subgraph serves. Subgraph-specific routes are merged by the caller.
+pub fn router<Q, M, S>(endpoint: GraphqlEndpoint<Q, M, S>, pool: PgPool) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql_handler::<Q, M, S>).post(graphql_handler::<Q, M, S>),
+        )
+        .with_state(endpoint)
+        .merge(
+            Router::new()
+                .route("/health", get(|| async { "ok" }))
+                .route("/readiness", get(readiness))
+                .with_state(pool),
+        )
+}
+
+async fn readiness(State(pool): State<PgPool>) -> Response {
+    match sqlx::query("select 1").execute(&pool).await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "not ready: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+async fn graphql_handler<Q, M, S>(
+    State(endpoint): State<GraphqlEndpoint<Q, M, S>>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let request_id = headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    let span = tracing::info_span!("graphql", request_id = %request_id);
+
+    // A token that is present must be valid: a bad token is refused outright rather than
+    // silently treated as anonymous.
+    let identity = match headers.get(AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let token = value.to_str().ok().and_then(bearer_token);
+            let verified = match token {
+                Some(token) => endpoint.verifier.verify(token).await,
+                None => Err(AuthError::Invalid),
+            };
+            match verified {
+                Ok(identity) => Some(identity),
+                Err(err) => return unauthenticated(&err),
+            }
+        }
+    };
+    let context = RequestContext {
+        identity,
+        request_id,
+    };
+    let request = (endpoint.attach)(request.into_inner(), &context).data(context);
+    let mut response =
+        tracing::Instrument::instrument(endpoint.schema.execute(request), span).await;
+    for error in &mut response.errors {
+        // Errors raised by async-graphql itself (parsing, validation, input coercion) carry
+        // no code; give them the one our clients expect for bad input.
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", ErrorCode::Validation.as_str());
+        }
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+fn unauthenticated(err: &AuthError) -> Response {
+    let status = match err {
+        AuthError::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNAUTHORIZED,
+    };
+    let error = coded(ErrorCode::Unauthenticated, err.to_string());
+    let body =
+        async_graphql::Response::from_errors(vec![error.into_server_error(Default::default())]);
+    (status, Json(body)).into_response()
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

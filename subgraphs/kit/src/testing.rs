@@ -1,0 +1,234 @@
+//! Test helpers for every tier: a fresh database per test, a typed GraphQL client, and
+//! bounded waiting. Compiled into the crate (not behind a feature) so the subgraphs' API tests
+//! and the end-to-end crate share one copy.
+
+use std::{str::FromStr, time::Duration};
+
+use serde_json::{json, Value};
+use sqlx::{
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Connection, PgConnection, PgPool,
+};
+use uuid::Uuid;
+
+/// The server tests create their databases on: `TEST_DATABASE_URL`, else the local default.
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database created for one test, migrated, and dropped when the value is dropped.
+pub struct TestDatabase {
+    pub pool: PgPool,
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates `crm_test_<uuid>` and applies `migrator`.
+    ///
+    /// # Panics
+    /// When PostgreSQL is unreachable: the message says how to point tests at a server.
+    pub async fn create(migrator: &Migrator) -> Self {
+        let server = server_url();
+        let name = format!("crm_test_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&server).await.unwrap_or_else(|err| {
+            panic!("tests need PostgreSQL at {server} (set TEST_DATABASE_URL): {err}")
+        });
+        sqlx::query(&format!("create database {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|err| panic!("cannot create test database {name}: {err}"));
+        let options = PgConnectOptions::from_str(&server)
+            .unwrap_or_else(|err| panic!("bad TEST_DATABASE_URL: {err}"))
+            .database(&name);
+        let pool = PgPoolOptions::new()
+            .max_connections(20)
+            .connect_with(options)
+            .await
+            .unwrap_or_else(|err| panic!("cannot connect to {name}: {err}"));
+        migrator
+            .run(&pool)
+            .await
+            .unwrap_or_else(|err| panic!("migrations failed on {name}: {err}"));
+        let url = match server.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => server.clone(),
+        };
+        Self { pool, name, url }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let server = server_url();
+        // Drop can't await, and the test's runtime is blocked here (its tasks still hold pool
+        // connections): a thread of its own drops the database, `with (force)` closing them.
+        let dropped = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(mut admin) = PgConnection::connect(&server).await {
+                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        })
+        .join();
+        drop(dropped);
+    }
+}
+
+/// A GraphQL response, as tests look at it.
+#[derive(Debug, Clone)]
+pub struct GqlResponse {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl GqlResponse {
+    /// `data`, after asserting there were no errors.
+    ///
+    /// # Panics
+    /// When the response carries errors.
+    #[track_caller]
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.errors().is_empty(),
+            "expected no errors, got status {}: {}",
+            self.status,
+            self.body
+        );
+        &self.body["data"]
+    }
+
+    pub fn errors(&self) -> Vec<Value> {
+        self.body["errors"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The `extensions.code` of the first error.
+    ///
+    /// # Panics
+    /// When the response carries no error.
+    #[track_caller]
+    pub fn error_code(&self) -> String {
+        let errors = self.errors();
+        let first = errors
+            .first()
+            .unwrap_or_else(|| panic!("expected an error, got {}", self.body));
+        first["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("error without code: {first}"))
+            .to_owned()
+    }
+}
+
+/// Posts GraphQL operations to one endpoint, with or without a bearer token.
+#[derive(Debug, Clone)]
+pub struct GraphqlClient {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub token: Option<String>,
+}
+
+impl GraphqlClient {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            url: url.into(),
+            token: None,
+        }
+    }
+
+    /// The same client acting with `token`.
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Self {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The same client without a token.
+    pub fn anonymous(&self) -> Self {
+        Self {
+            token: None,
+            ..self.clone()
+        }
+    }
+
+    /// Runs `query` with `variables`.
+    ///
+    /// # Panics
+    /// When the server cannot be reached or answers something that is not JSON.
+    pub async fn run(&self, query: &str, variables: Value) -> GqlResponse {
+        self.run_with_headers(query, variables, &[]).await
+    }
+
+    /// Runs `query` with extra request headers.
+    ///
+    /// # Panics
+    /// When the server cannot be reached or answers something that is not JSON.
+    pub async fn run_with_headers(
+        &self,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> GqlResponse {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("POST {} failed: {err}", self.url));
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or_else(|err| {
+            panic!(
+                "non-JSON answer ({status}) from {}: {err}: {text}",
+                self.url
+            )
+        });
+        GqlResponse { status, body }
+    }
+}
+
+/// Polls `check` until it yields a value or `timeout` passes. Tests wait on conditions, never
+/// on fixed sleeps.
+pub async fn wait_for<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(10);
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// Placeholder for JSON variables.
+pub fn no_variables() -> Value {
+    json!({})
+}
