@@ -1,0 +1,71 @@
+//! Settings of the core subgraph. Layered: defaults in code, then an optional YAML file
+//! (`CORE_CONFIG_FILE`), then environment variables `CORE__SECTION__KEY`
+//! (e.g. `CORE__DATABASE__URL`, `CORE__HTTP__PORT`, `CORE__AUTH__SIGNING_KEY_FILE`).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use secrecy::SecretString;
+use serde::Deserialize;
+use subgraph_kit::db::DatabaseSettings;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (tests).
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `iss` of the tokens core issues and expects.
+    pub issuer: String,
+    /// `aud` of the tokens core issues and expects.
+    pub audience: String,
+    /// Lifetime of an access token, in seconds.
+    pub token_ttl_seconds: i64,
+    /// PEM (PKCS#8) Ed25519 private key signing the tokens; takes precedence over the file.
+    #[serde(default)]
+    pub signing_key_pem: Option<SecretString>,
+    /// File holding that PEM key.
+    #[serde(default)]
+    pub signing_key_file: Option<PathBuf>,
+    /// Days an invitation stays valid.
+    pub invitation_ttl_days: i64,
+}
+
+impl Settings {
+    /// Loads the settings from defaults, the optional file and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut builder = config::Config::builder()
+            .set_default("http.host", "127.0.0.1")?
+            .set_default("http.port", 4001)?
+            .set_default(
+                "database.url",
+                "postgres://postgres@127.0.0.1:5432/crm_core",
+            )?
+            .set_default("auth.issuer", "crm-core")?
+            .set_default("auth.audience", "crm")?
+            .set_default("auth.token_ttl_seconds", 3600)?
+            .set_default("auth.invitation_ttl_days", 7)?;
+        if let Ok(file) = std::env::var("CORE_CONFIG_FILE") {
+            builder = builder.add_source(config::File::with_name(&file));
+        }
+        builder
+            .add_source(config::Environment::with_prefix("CORE").separator("__"))
+            .build()?
+            .try_deserialize()
+            .context("invalid core settings")
+    }
+}

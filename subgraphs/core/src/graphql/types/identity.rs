@@ -1,0 +1,439 @@
+//! Identity: users, sign-up, login, switching organisation, and answering invitations.
+//! These are the operations that run without a token (sign-up, login, invitation answers).
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use subgraph_kit::{error::is_constraint_violation, Role};
+use uuid::Uuid;
+
+use super::organisation::{invitation_status, InvitationStatus, Organisation};
+use crate::{
+    db::{self, invitation::StoredInvitationStatus, organisation::OrganisationRow, user::UserRow},
+    domain::{clean_text, contact::Email, password},
+    error::{Error, Result},
+    graphql::{parse_id, parts, CoreState},
+    tokens::IssuedToken,
+};
+
+/// A person with an account. Visible to the members of the organisations they belong to.
+pub struct User(pub UserRow);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn first_name(&self) -> &str {
+        &self.0.first_name
+    }
+    async fn last_name(&self) -> &str {
+        &self.0.last_name
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One organisation the caller belongs to.
+#[derive(SimpleObject)]
+pub struct MyMembership {
+    pub organisation: Organisation,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// The caller: who they are, where they act, and where else they could.
+#[derive(SimpleObject)]
+pub struct Me {
+    pub user: User,
+    /// The organisation the token acts in, if any.
+    pub organisation: Option<Organisation>,
+    pub role: Option<Role>,
+    pub memberships: Vec<MyMembership>,
+}
+
+/// A signed access token and what it grants.
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+    pub organisation: Option<Organisation>,
+    pub role: Option<Role>,
+}
+
+/// What an invitation token leads to, shown before answering it.
+#[derive(SimpleObject)]
+pub struct InvitationPreview {
+    pub organisation_name: String,
+    pub email: String,
+    pub role: Role,
+    pub status: InvitationStatus,
+    pub expires_at: DateTime<Utc>,
+    /// Whether an account already exists for the e-mail (then: log in, then accept).
+    pub account_exists: bool,
+}
+
+#[derive(InputObject)]
+pub struct SignUpInput {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub organisation_name: String,
+}
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+    /// Organisation to act in; the oldest membership when omitted.
+    pub organisation_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct AcceptInvitationInput {
+    pub token: String,
+    /// For someone without an account yet: the account to create.
+    pub new_account: Option<NewAccountInput>,
+}
+
+#[derive(InputObject)]
+pub struct NewAccountInput {
+    pub password: String,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The caller.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let (state, request) = parts(ctx);
+        let identity = request.identity()?;
+        let user = db::user::find_user(&state.pool, identity.user_id)
+            .await?
+            .ok_or(Error::Access(
+                subgraph_kit::server::AccessError::Unauthenticated,
+            ))?;
+        let memberships = db::membership::memberships_of_user(&state.pool, user.id).await?;
+        let mut mine = Vec::with_capacity(memberships.len());
+        let mut active = None;
+        for m in memberships {
+            let Some(org) =
+                db::organisation::find_organisation(&state.pool, m.organisation_id).await?
+            else {
+                continue;
+            };
+            if identity
+                .membership
+                .is_some_and(|a| a.organisation_id == org.id)
+            {
+                active = Some(org.clone());
+            }
+            mine.push(MyMembership {
+                organisation: Organisation(org),
+                role: m.role,
+                joined_at: m.created_at,
+            });
+        }
+        Ok(Me {
+            user: User(user),
+            role: active.as_ref().and(identity.membership.map(|m| m.role)),
+            organisation: active.map(Organisation),
+            memberships: mine,
+        })
+    }
+
+    /// What an invitation token is for (no authentication: the token is the secret).
+    async fn invitation_preview(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> Result<InvitationPreview> {
+        let (state, _) = parts(ctx);
+        let mut tx = state.pool.begin().await?;
+        let row =
+            db::invitation::lock_invitation_by_token(&mut *tx, &Sha256::digest(token.as_bytes()))
+                .await?
+                .ok_or(Error::not_found("invitation"))?;
+        let org = db::organisation::find_organisation(&mut *tx, row.organisation_id)
+            .await?
+            .ok_or(Error::not_found("invitation"))?;
+        let account_exists = db::user::find_user_by_email(&mut *tx, &row.email)
+            .await?
+            .is_some();
+        tx.commit().await?;
+        Ok(InvitationPreview {
+            organisation_name: org.name,
+            email: row.email.clone(),
+            role: row.role,
+            status: invitation_status(&row),
+            expires_at: row.expires_at,
+            account_exists,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Creates an account and its organisation; the caller becomes its owner.
+    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Result<AuthPayload> {
+        let (state, _) = parts(ctx);
+        let email = Email::parse("email", &input.email)?;
+        let pass = password::Password::parse("password", &input.password)?;
+        let first_name = clean_text("firstName", &input.first_name, 100)?;
+        let last_name = clean_text("lastName", &input.last_name, 100)?;
+        let organisation_name = clean_text("organisationName", &input.organisation_name, 200)?;
+        let hash = hash_password(pass).await?;
+
+        let mut tx = state.pool.begin().await?;
+        let user = db::user::insert_user(
+            &mut *tx,
+            db::user::NewUser {
+                id: Uuid::now_v7(),
+                email: email.as_str(),
+                password_hash: &hash,
+                first_name: &first_name,
+                last_name: &last_name,
+            },
+        )
+        .await
+        .map_err(email_taken)?;
+        let org =
+            db::organisation::insert_organisation(&mut *tx, Uuid::now_v7(), &organisation_name)
+                .await?;
+        db::membership::insert_membership(&mut *tx, org.id, user.id, Role::Owner).await?;
+        tx.commit().await?;
+        auth_payload(state, user, Some((org, Role::Owner)))
+    }
+
+    /// Exchanges e-mail and password for a token.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+        let (state, _) = parts(ctx);
+        let requested_org = input
+            .organisation_id
+            .as_ref()
+            .map(|id| parse_id("organisationId", id))
+            .transpose()?;
+        let email = input.email.trim().to_lowercase();
+        let user = db::user::find_user_by_email(&state.pool, &email).await?;
+        // Verify against a dummy hash when the user is unknown: same cost, no user enumeration.
+        let hash = user
+            .as_ref()
+            .and_then(|u| u.password_hash.clone())
+            .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let candidate = input.password;
+        let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?;
+        let user = match user {
+            Some(user) if matches && user.password_hash.is_some() => user,
+            _ => return Err(Error::BadCredentials),
+        };
+        let memberships = db::membership::memberships_of_user(&state.pool, user.id).await?;
+        let chosen = match requested_org {
+            Some(org) => Some(
+                memberships
+                    .iter()
+                    .find(|m| m.organisation_id == org)
+                    .ok_or_else(|| {
+                        Error::Forbidden("you are not a member of this organisation".into())
+                    })?,
+            ),
+            None => memberships.first(),
+        };
+        let active = match chosen {
+            Some(m) => db::organisation::find_organisation(&state.pool, m.organisation_id)
+                .await?
+                .map(|org| (org, m.role)),
+            None => None,
+        };
+        auth_payload(state, user, active)
+    }
+
+    /// Issues a token acting in another organisation the caller belongs to.
+    async fn switch_organisation(
+        &self,
+        ctx: &Context<'_>,
+        organisation_id: ID,
+    ) -> Result<AuthPayload> {
+        let (state, request) = parts(ctx);
+        let identity = request.identity()?;
+        let org_id = parse_id("organisationId", &organisation_id)?;
+        let membership = db::membership::find_membership(&state.pool, org_id, identity.user_id)
+            .await?
+            .ok_or_else(|| Error::Forbidden("you are not a member of this organisation".into()))?;
+        let user = db::user::find_user(&state.pool, identity.user_id)
+            .await?
+            .ok_or(Error::Access(
+                subgraph_kit::server::AccessError::Unauthenticated,
+            ))?;
+        let org = db::organisation::find_organisation(&state.pool, org_id)
+            .await?
+            .ok_or(Error::not_found("organisation"))?;
+        auth_payload(state, user, Some((org, membership.role)))
+    }
+
+    /// Accepts an invitation: the membership is created and a token for the organisation is
+    /// returned. Someone with an account must be logged in as the invited e-mail; someone
+    /// without one gives `newAccount`.
+    async fn accept_invitation(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptInvitationInput,
+    ) -> Result<AuthPayload> {
+        let (state, request) = parts(ctx);
+        // Validate and hash before taking locks.
+        let new_account = match &input.new_account {
+            Some(account) => Some((
+                hash_password(password::Password::parse(
+                    "newAccount.password",
+                    &account.password,
+                )?)
+                .await?,
+                clean_text("newAccount.firstName", &account.first_name, 100)?,
+                clean_text("newAccount.lastName", &account.last_name, 100)?,
+            )),
+            None => None,
+        };
+        let mut tx = state.pool.begin().await?;
+        let invitation = open_invitation(&mut tx, &input.token).await?;
+        let user = match db::user::find_user_by_email(&mut *tx, &invitation.email).await? {
+            Some(user) => {
+                let acting = request.identity.as_ref().map(|i| i.user_id);
+                if acting != Some(user.id) {
+                    return Err(Error::Access(
+                        subgraph_kit::server::AccessError::Unauthenticated,
+                    ));
+                }
+                user
+            }
+            None => {
+                let (hash, first_name, last_name) = new_account.ok_or_else(|| {
+                    Error::Invalid(crate::domain::Invalid::new(
+                        "newAccount",
+                        "no account exists for this e-mail yet: give the account to create",
+                    ))
+                })?;
+                db::user::insert_user(
+                    &mut *tx,
+                    db::user::NewUser {
+                        id: Uuid::now_v7(),
+                        email: &invitation.email,
+                        password_hash: &hash,
+                        first_name: &first_name,
+                        last_name: &last_name,
+                    },
+                )
+                .await
+                .map_err(email_taken)?
+            }
+        };
+        if db::membership::find_membership(&mut *tx, invitation.organisation_id, user.id)
+            .await?
+            .is_some()
+        {
+            return Err(Error::conflict(
+                "you are already a member of this organisation",
+            ));
+        }
+        db::membership::insert_membership(
+            &mut *tx,
+            invitation.organisation_id,
+            user.id,
+            invitation.role,
+        )
+        .await?;
+        db::invitation::set_invitation_status(
+            &mut *tx,
+            invitation.id,
+            StoredInvitationStatus::Accepted,
+        )
+        .await?;
+        let org = db::organisation::find_organisation(&mut *tx, invitation.organisation_id)
+            .await?
+            .ok_or(Error::not_found("organisation"))?;
+        tx.commit().await?;
+        auth_payload(state, user, Some((org, invitation.role)))
+    }
+
+    /// Declines an invitation (the token is the proof).
+    async fn reject_invitation(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        let (state, _) = parts(ctx);
+        let mut tx = state.pool.begin().await?;
+        let invitation = open_invitation(&mut tx, &token).await?;
+        db::invitation::set_invitation_status(
+            &mut *tx,
+            invitation.id,
+            StoredInvitationStatus::Rejected,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// The pending, unexpired invitation of `token`, locked; otherwise the reason it cannot be
+/// answered.
+async fn open_invitation(
+    tx: &mut sqlx::PgConnection,
+    token: &str,
+) -> Result<db::invitation::InvitationRow> {
+    let row = db::invitation::lock_invitation_by_token(&mut *tx, &Sha256::digest(token.as_bytes()))
+        .await?
+        .ok_or(Error::not_found("invitation"))?;
+    match invitation_status(&row) {
+        InvitationStatus::Pending => Ok(row),
+        InvitationStatus::Expired => Err(Error::Expired(
+            "this invitation has expired: ask for a new one".into(),
+        )),
+        used => Err(Error::conflict(format!(
+            "this invitation was already answered ({used:?})"
+        ))),
+    }
+}
+
+async fn hash_password(pass: password::Password) -> Result<String> {
+    tokio::task::spawn_blocking(move || pass.hash())
+        .await
+        .map_err(|e| Error::Internal(e.into()))?
+        .map_err(|e| Error::Internal(anyhow::anyhow!("password hashing failed: {e}")))
+}
+
+fn email_taken(err: sqlx::Error) -> Error {
+    if is_constraint_violation(&err, "users_email_key") {
+        Error::conflict("an account with this e-mail already exists")
+    } else {
+        err.into()
+    }
+}
+
+fn auth_payload(
+    state: &CoreState,
+    user: UserRow,
+    active: Option<(OrganisationRow, Role)>,
+) -> Result<AuthPayload> {
+    let IssuedToken { token, expires_at } = state
+        .issuer
+        .issue(user.id, active.as_ref().map(|(org, role)| (org.id, *role)))?;
+    Ok(AuthPayload {
+        token,
+        expires_at,
+        user: User(user),
+        role: active.as_ref().map(|(_, role)| *role),
+        organisation: active.map(|(org, _)| Organisation(org)),
+    })
+}

@@ -1,0 +1,21 @@
+//! The core subgraph: organisations (the tenants), their sociétés, users, memberships with
+//! roles, invitations, clients and their addresses; and the identity service that signs the
+//! tokens every other part of the system verifies.
+
+/// Settings: defaults, optional file, environment.
+pub mod config;
+/// SQL, one module per aggregate.
+pub mod db;
+/// Domain rules as parsing types.
+pub mod domain;
+/// The subgraph's error enum and its `extensions.code` mapping.
+pub mod error;
+/// Schema, roots, entities, loaders.
+pub mod graphql;
+/// Building and running the HTTP server.
+pub mod startup;
+/// Signing access tokens and publishing their JWKS.
+pub mod tokens;
+
+/// Core's migrations, embedded: used by startup and by tests alike.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/core");

@@ -1,0 +1,12 @@
+//! API tests of the core subgraph: the real app on a free port over a fresh database per
+//! test, driven over HTTP like the gateway drives it.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod clients;
+mod entities;
+mod helpers;
+mod identity;
+mod invitations;
+mod organisation;
+mod tenancy;
