@@ -1,0 +1,23 @@
+//! The CRM gateway: hive-router used as a library, with our plugins, plus the composition of
+//! the subgraphs' SDL into the supergraph it serves. Everything a federation router does
+//! (planning, execution, batching, JWT validation, header propagation, subscriptions,
+//! GraphiQL, health) is hive-router's; this crate only adds what the CRM needs.
+
+/// Composing subgraph SDLs into the supergraph, with graphql-composition's quirks handled.
+pub mod composition;
+/// Our router plugins.
+pub mod plugins;
+
+use hive_router::{error::RouterInitError, router_entrypoint, PluginRegistry};
+
+/// Every plugin of ours; the router config enables them under `plugins:`.
+pub fn plugin_registry() -> PluginRegistry {
+    PluginRegistry::new()
+        .register::<plugins::IdentityPlugin>()
+        .register::<plugins::RequestIdPlugin>()
+}
+
+/// Runs the router with our plugins. The config file comes from `ROUTER_CONFIG_FILE_PATH`.
+pub async fn run() -> Result<(), RouterInitError> {
+    router_entrypoint(plugin_registry()).await
+}
