@@ -1,0 +1,56 @@
+//! Every subgraph of the federation: its name in the supergraph, its SDL and its default
+//! local address. Adding a subgraph starts here.
+
+use crm_gateway::composition::{compose, CompositionError, SubgraphSdl};
+
+/// A subgraph as the supergraph knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct SubgraphEntry {
+    pub name: &'static str,
+    /// Default local port (`cargo xtask dev` and the committed supergraph).
+    pub port: u16,
+    pub sdl: fn() -> String,
+}
+
+pub const SUBGRAPHS: &[SubgraphEntry] = &[SubgraphEntry {
+    name: "core",
+    port: 4001,
+    sdl: subgraph_core::graphql::sdl,
+}];
+
+impl SubgraphEntry {
+    pub fn default_url(&self) -> String {
+        format!("http://127.0.0.1:{}/graphql", self.port)
+    }
+}
+
+/// The path of a subgraph's committed SDL, relative to the repository root.
+pub fn sdl_path(name: &str) -> String {
+    format!("schema/{name}.graphql")
+}
+
+/// The committed supergraph, relative to the repository root.
+pub const SUPERGRAPH_PATH: &str = "schema/supergraph.graphql";
+
+/// Composes the supergraph from the subgraphs' current SDL and default URLs (gateway
+/// deployments override the URLs in the router config).
+pub fn compose_supergraph() -> Result<String, CompositionError> {
+    compose(
+        &SUBGRAPHS
+            .iter()
+            .map(|s| SubgraphSdl {
+                name: s.name.to_owned(),
+                url: s.default_url(),
+                sdl: (s.sdl)(),
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The repository root (this crate lives in `tests/`).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}

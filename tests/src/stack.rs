@@ -1,0 +1,86 @@
+//! Subgraphs started in-process on free ports, each over its own database, stopped when
+//! their handle drops.
+
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// A subgraph serving in this process.
+pub struct RunningSubgraph {
+    pub name: &'static str,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningSubgraph {
+    /// The GraphQL endpoint.
+    pub fn url(&self) -> String {
+        format!("{}/graphql", self.base_url)
+    }
+
+    /// Stops serving and waits for in-flight requests.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningSubgraph {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings of a core subgraph on `port` (0: any) signing with `signing_key`.
+pub fn core_settings(
+    database_url: &str,
+    signing_key: SecretString,
+    port: u16,
+) -> subgraph_core::config::Settings {
+    use subgraph_core::config::{AuthSettings, HttpSettings, Settings};
+    Settings {
+        http: HttpSettings {
+            host: "127.0.0.1".into(),
+            port,
+        },
+        database: subgraph_kit::db::DatabaseSettings::new(database_url),
+        auth: AuthSettings {
+            issuer: "crm-core".into(),
+            audience: "crm".into(),
+            token_ttl_seconds: 3600,
+            signing_key_pem: Some(signing_key),
+            signing_key_file: None,
+            invitation_ttl_days: 7,
+        },
+    }
+}
+
+/// Starts core over an already migrated `pool`.
+pub async fn start_core(
+    settings: subgraph_core::config::Settings,
+    pool: Option<PgPool>,
+) -> anyhow::Result<RunningSubgraph> {
+    let app = match pool {
+        Some(pool) => subgraph_core::startup::App::with_pool(settings, pool).await?,
+        None => subgraph_core::startup::App::build(settings).await?,
+    };
+    let address = app.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Ok(RunningSubgraph {
+        name: "core",
+        base_url: format!("http://{address}"),
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}

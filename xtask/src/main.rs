@@ -1,0 +1,177 @@
+//! Project commands, the cargo way (`cargo xtask <command>`):
+//!
+//! - `dev`: runs the stack for development (Postgres and NATS found or started, databases
+//!   created and migrated, core subgraph and gateway started), prints the GraphiQL URL;
+//! - `test`: runs every test tier against real Postgres and NATS;
+//! - `schema`: exports each subgraph's SDL and composes the supergraph (`--check`: fail on drift).
+
+#![allow(clippy::print_stdout)] // a command-line tool talks on stdout
+
+mod services;
+
+use std::{collections::HashMap, path::Path, process::Command};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use crm_e2e::catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH};
+
+#[derive(Parser)]
+#[command(about = "CRM project commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the stack locally and print the GraphiQL URL.
+    Dev {
+        /// Load demo data (an organisation, a user and clients) if not there yet.
+        #[arg(long)]
+        demo: bool,
+        /// Gateway port.
+        #[arg(long, default_value_t = 4000)]
+        port: u16,
+    },
+    /// Run every test (unit, API, end-to-end) against real Postgres and NATS.
+    Test {
+        /// Extra arguments for `cargo test` (e.g. a test name filter).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Write schema/<subgraph>.graphql and schema/supergraph.graphql.
+    Schema {
+        /// Do not write: fail if the committed files differ from what the code produces.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    std::env::set_current_dir(repo_root())?;
+    match cli.command {
+        Cmd::Dev { demo, port } => tokio::runtime::Runtime::new()?.block_on(dev(demo, port)),
+        Cmd::Test { args } => test(&args),
+        Cmd::Schema { check } => schema(check),
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn run(mut command: Command) -> anyhow::Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed ({status})");
+    }
+    Ok(())
+}
+
+fn schema(check: bool) -> anyhow::Result<()> {
+    let mut files: Vec<(String, String)> = SUBGRAPHS
+        .iter()
+        .map(|s| (sdl_path(s.name), (s.sdl)()))
+        .collect();
+    files.push((SUPERGRAPH_PATH.to_owned(), compose_supergraph()?));
+    let mut drift = Vec::new();
+    for (path, content) in files {
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == content {
+            continue;
+        }
+        if check {
+            drift.push(path);
+        } else {
+            std::fs::write(&path, content)?;
+            println!("wrote {path}");
+        }
+    }
+    if !drift.is_empty() {
+        bail!(
+            "schema drift in {}: run `cargo xtask schema` and commit the result",
+            drift.join(", ")
+        );
+    }
+    Ok(())
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    let postgres = services::ensure_postgres()?;
+    services::ensure_nats()?;
+    // One workspace-wide build: it produces the gateway binary the end-to-end tests start, with
+    // the same feature resolution as the test build below (a `-p` build would resolve
+    // features differently and compile the router's dependency tree a second time).
+    let mut build = cargo();
+    build.args(["build", "--workspace", "--all-targets"]);
+    run(build)?;
+    let mut test = cargo();
+    test.args(["test", "--workspace", "--all-targets"])
+        .args(args)
+        .env("TEST_DATABASE_URL", &postgres);
+    run(test)
+}
+
+async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
+    subgraph_kit::telemetry::init("info,sqlx=warn,tower_http=warn");
+    let postgres = services::ensure_postgres()?;
+    services::ensure_nats()?;
+    let key_path = Path::new(".dev/jwt-signing-key.pem");
+    if !key_path.exists() {
+        std::fs::create_dir_all(".dev")?;
+        let pem = subgraph_core::tokens::generate_signing_key_pem()?;
+        std::fs::write(key_path, secrecy::ExposeSecret::expose_secret(&pem))?;
+        println!(
+            "generated a development token signing key in {}",
+            key_path.display()
+        );
+    }
+    let signing_key = secrecy::SecretString::from(std::fs::read_to_string(key_path)?);
+
+    let mut build = cargo();
+    build.args(["build", "--workspace", "--bins"]);
+    run(build)?;
+
+    let core_port = SUBGRAPHS
+        .iter()
+        .find(|s| s.name == "core")
+        .map_or(4001, |s| s.port);
+    let database_url = services::database_url(&postgres, "crm_core");
+    let core = crm_e2e::stack::start_core(
+        crm_e2e::stack::core_settings(&database_url, signing_key, core_port),
+        None,
+    )
+    .await
+    .context("starting the core subgraph")?;
+    if demo {
+        services::load_demo_data(&core.url()).await?;
+    }
+    let urls: HashMap<String, String> = [("core".to_owned(), core.url())].into();
+    let gateway = crm_e2e::gateway::start_gateway(
+        &repo_root().join(SUPERGRAPH_PATH),
+        &urls,
+        &format!("{}/.well-known/jwks.json", core.base_url),
+        port,
+        Some(Path::new(".dev/gateway.log")),
+    )
+    .await
+    .context("starting the gateway (its log is .dev/gateway.log)")?;
+    println!();
+    println!("  GraphiQL:  {}  (open it in a browser)", gateway.url());
+    println!("  core:      {}", core.url());
+    if demo {
+        println!(
+            "  demo user: {} / {}",
+            services::DEMO_EMAIL,
+            services::DEMO_PASSWORD
+        );
+    }
+    println!("  logs:      .dev/gateway.log   (Ctrl-C stops everything)");
+    subgraph_kit::server::shutdown_signal().await;
+    drop(gateway);
+    core.stop().await;
+    Ok(())
+}
