@@ -223,3 +223,46 @@ async fn societe_rules_duplicates_roles_and_deletion() {
         "NOT_FOUND"
     );
 }
+
+#[tokio::test]
+async fn admins_rename_the_organisation_with_a_valid_name() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    let admin = app.join(&owner, "admin@example.fr", "ADMIN").await;
+    let rename = "mutation($n: String!) { updateOrganisation(name: $n) { name } }";
+    let renamed = admin.run(rename, json!({"n": "  Acme   Group "})).await;
+    assert_eq!(renamed.data()["updateOrganisation"]["name"], "Acme Group");
+    let empty = admin.run(rename, json!({"n": "   "})).await;
+    assert_eq!(empty.error_code(), "VALIDATION");
+    assert_eq!(empty.errors()[0]["extensions"]["field"], "name");
+    let name: String = sqlx::query_scalar("select name from organisations")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(name, "Acme Group");
+}
+
+#[tokio::test]
+async fn internal_errors_reach_the_client_without_details() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    create_client(&owner, person("Dupont", "06 12 34 56 78")).await;
+    // Break the database under the running app.
+    sqlx::query("drop table addresses")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let response = owner
+        .run(
+            "{ clients { edges { node { name addresses { city } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.error_code(), "INTERNAL");
+    let error = response.errors()[0].to_string();
+    assert!(error.contains("Internal server error"), "{error}");
+    assert!(
+        !error.contains("addresses\" does not exist") && !error.to_lowercase().contains("relation"),
+        "{error}"
+    );
+}

@@ -41,17 +41,19 @@ async fn victim(app: &TestApp, owner: &Session) -> Victim {
     }
 }
 
-async fn snapshot(app: &TestApp) -> String {
+/// Every row of the victim's organisation, as text.
+async fn snapshot(app: &TestApp, organisation_id: &str) -> String {
     let rows: Vec<(String,)> = sqlx::query_as(
         "select t::text from (
-            select row(c.*)::text as t from clients c
-            union all select row(a.*)::text from addresses a
-            union all select row(s.*)::text from societes s
-            union all select row(m.*)::text from memberships m
-            union all select row(i.id, i.status, i.email)::text from invitations i
-            union all select row(o.*)::text from organisations o
+            select row(c.*)::text as t from clients c where organisation_id = $1::uuid
+            union all select row(a.*)::text from addresses a where organisation_id = $1::uuid
+            union all select row(s.*)::text from societes s where organisation_id = $1::uuid
+            union all select row(m.*)::text from memberships m where organisation_id = $1::uuid
+            union all select row(i.*)::text from invitations i where organisation_id = $1::uuid
+            union all select row(o.*)::text from organisations o where id = $1::uuid
          ) x(t) order by 1",
     )
+    .bind(organisation_id)
     .fetch_all(&app.db.pool)
     .await
     .unwrap();
@@ -64,7 +66,7 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
     let owner = app.sign_up("owner@example.fr", "Acme").await;
     let v = victim(&app, &owner).await;
     let intruder = app.sign_up("intruder@example.fr", "Evil").await;
-    let before = snapshot(&app).await;
+    let before = snapshot(&app, &owner.organisation_id).await;
     let id = &v.client["id"];
 
     let not_found = [
@@ -145,5 +147,21 @@ async fn another_organisation_can_neither_read_nor_change_anything() {
         .await;
     assert_eq!(switch.error_code(), "FORBIDDEN");
 
-    assert_eq!(snapshot(&app).await, before, "the victim's data changed");
+    // Renaming "the organisation" renames the caller's own, never another.
+    let renamed = intruder
+        .run(
+            "mutation { updateOrganisation(name: \"Evil Corp\") { id name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        renamed.data()["updateOrganisation"]["id"],
+        intruder.organisation_id.as_str()
+    );
+
+    assert_eq!(
+        snapshot(&app, &owner.organisation_id).await,
+        before,
+        "the victim's data changed"
+    );
 }
