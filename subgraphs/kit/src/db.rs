@@ -60,13 +60,7 @@ pub async fn connect_and_migrate(
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options.clone())
         .await
-        .with_context(|| {
-            format!(
-                "cannot connect to PostgreSQL at {}:{} (is it running? `cargo xtask dev` starts a local one)",
-                options.get_host(),
-                options.get_port()
-            )
-        })?;
+        .with_context(|| unreachable(&options))?;
     migrator
         .run(&pool)
         .await
@@ -82,13 +76,7 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
         .to_owned();
     let mut admin = PgConnection::connect_with(&options.clone().database("postgres"))
         .await
-        .with_context(|| {
-            format!(
-                "cannot connect to PostgreSQL at {}:{} (is it running? `cargo xtask dev` starts a local one)",
-                options.get_host(),
-                options.get_port()
-            )
-        })?;
+        .with_context(|| unreachable(options))?;
     let exists: bool =
         sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
             .bind(&name)
@@ -108,4 +96,12 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
     }
     admin.close().await.ok();
     Ok(())
+}
+
+fn unreachable(options: &PgConnectOptions) -> String {
+    format!(
+        "cannot connect to PostgreSQL at {}:{} (is it running? `cargo xtask dev` starts a local one)",
+        options.get_host(),
+        options.get_port()
+    )
 }

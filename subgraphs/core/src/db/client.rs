@@ -33,6 +33,28 @@ pub const DUPLICATE_CONSTRAINT: &str = "clients_phone_name_key";
 /// The foreign key that ties a client to a société of the same organisation.
 pub const SOCIETE_CONSTRAINT: &str = "clients_societe_fkey";
 
+type ClientQuery<'q> = sqlx::query::QueryAs<'q, Postgres, ClientRow, sqlx::postgres::PgArguments>;
+
+/// Binds a client's fields as `$3…$13`, in the column order both statements below use.
+fn bind_fields<'q>(
+    query: ClientQuery<'q>,
+    societe_id: Option<Uuid>,
+    c: &'q ClientFields,
+) -> ClientQuery<'q> {
+    query
+        .bind(c.kind)
+        .bind(c.status)
+        .bind(&c.name)
+        .bind(&c.first_name)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(c.birth_date)
+        .bind(societe_id)
+        .bind(&c.siren)
+        .bind(&c.vat_number)
+        .bind(c.payment_terms_days)
+}
+
 pub async fn insert_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -40,26 +62,14 @@ pub async fn insert_client(
     societe_id: Option<Uuid>,
     c: &ClientFields,
 ) -> sqlx::Result<ClientRow> {
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "insert into clients (id, organisation_id, kind, status, name, first_name, email, phone,
                               birth_date, societe_id, siren, vat_number, payment_terms_days)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning *",
     )
     .bind(id)
-    .bind(organisation_id)
-    .bind(c.kind)
-    .bind(c.status)
-    .bind(&c.name)
-    .bind(&c.first_name)
-    .bind(&c.email)
-    .bind(&c.phone)
-    .bind(c.birth_date)
-    .bind(societe_id)
-    .bind(&c.siren)
-    .bind(&c.vat_number)
-    .bind(c.payment_terms_days)
-    .fetch_one(db)
-    .await
+    .bind(organisation_id);
+    bind_fields(query, societe_id, c).fetch_one(db).await
 }
 
 pub async fn update_client(
@@ -69,27 +79,15 @@ pub async fn update_client(
     societe_id: Option<Uuid>,
     c: &ClientFields,
 ) -> sqlx::Result<Option<ClientRow>> {
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "update clients set kind = $3, status = $4, name = $5, first_name = $6, email = $7,
                 phone = $8, birth_date = $9, societe_id = $10, siren = $11, vat_number = $12,
                 payment_terms_days = $13, updated_at = now()
          where organisation_id = $1 and id = $2 and deleted_at is null returning *",
     )
     .bind(organisation_id)
-    .bind(id)
-    .bind(c.kind)
-    .bind(c.status)
-    .bind(&c.name)
-    .bind(&c.first_name)
-    .bind(&c.email)
-    .bind(&c.phone)
-    .bind(c.birth_date)
-    .bind(societe_id)
-    .bind(&c.siren)
-    .bind(&c.vat_number)
-    .bind(c.payment_terms_days)
-    .fetch_optional(db)
-    .await
+    .bind(id);
+    bind_fields(query, societe_id, c).fetch_optional(db).await
 }
 
 /// A client of the organisation, deleted or not, locked for an update.

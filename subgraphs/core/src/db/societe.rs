@@ -23,31 +23,38 @@ pub struct SocieteRow {
     pub updated_at: DateTime<Utc>,
 }
 
+type SocieteQuery<'q> =
+    sqlx::query::QueryAs<'q, sqlx::Postgres, SocieteRow, sqlx::postgres::PgArguments>;
+
+/// Binds a société's fields as `$3…$11`, in the column order both statements below use.
+fn bind_fields<'q>(query: SocieteQuery<'q>, s: &'q SocieteFields) -> SocieteQuery<'q> {
+    let address = s.address.as_ref();
+    query
+        .bind(&s.name)
+        .bind(&s.siren)
+        .bind(&s.siret)
+        .bind(&s.vat_number)
+        .bind(address.map(|a| &a.line1))
+        .bind(address.and_then(|a| a.line2.as_ref()))
+        .bind(address.map(|a| &a.postal_code))
+        .bind(address.map(|a| &a.city))
+        .bind(address.map(|a| &a.country))
+}
+
 pub async fn insert_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     id: Uuid,
     s: &SocieteFields,
 ) -> sqlx::Result<SocieteRow> {
-    let address = s.address.as_ref();
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "insert into societes (id, organisation_id, name, siren, siret, vat_number,
                                address_line1, address_line2, postal_code, city, country)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce($11, 'FR')) returning *",
     )
     .bind(id)
-    .bind(organisation_id)
-    .bind(&s.name)
-    .bind(&s.siren)
-    .bind(&s.siret)
-    .bind(&s.vat_number)
-    .bind(address.map(|a| &a.line1))
-    .bind(address.and_then(|a| a.line2.as_ref()))
-    .bind(address.map(|a| &a.postal_code))
-    .bind(address.map(|a| &a.city))
-    .bind(address.map(|a| &a.country))
-    .fetch_one(db)
-    .await
+    .bind(organisation_id);
+    bind_fields(query, s).fetch_one(db).await
 }
 
 pub async fn update_societe(
@@ -56,26 +63,15 @@ pub async fn update_societe(
     id: Uuid,
     s: &SocieteFields,
 ) -> sqlx::Result<Option<SocieteRow>> {
-    let address = s.address.as_ref();
-    sqlx::query_as(
+    let query = sqlx::query_as(
         "update societes set name = $3, siren = $4, siret = $5, vat_number = $6,
                 address_line1 = $7, address_line2 = $8, postal_code = $9, city = $10,
                 country = coalesce($11, 'FR'), updated_at = now()
          where organisation_id = $1 and id = $2 returning *",
     )
     .bind(organisation_id)
-    .bind(id)
-    .bind(&s.name)
-    .bind(&s.siren)
-    .bind(&s.siret)
-    .bind(&s.vat_number)
-    .bind(address.map(|a| &a.line1))
-    .bind(address.and_then(|a| a.line2.as_ref()))
-    .bind(address.map(|a| &a.postal_code))
-    .bind(address.map(|a| &a.city))
-    .bind(address.map(|a| &a.country))
-    .fetch_optional(db)
-    .await
+    .bind(id);
+    bind_fields(query, s).fetch_optional(db).await
 }
 
 pub async fn find_societe(

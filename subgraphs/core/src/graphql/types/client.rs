@@ -373,7 +373,7 @@ impl ClientMutation {
             Ok(row) => row,
             Err(err) if is_constraint_violation(&err, db::client::DUPLICATE_CONSTRAINT) => {
                 drop(tx);
-                return Err(duplicate(state, tenant, &fields).await);
+                return Err(duplicate(state, tenant, fields.phone.as_deref(), &fields.name).await);
             }
             Err(err) => return Err(err.into()),
         };
@@ -441,7 +441,7 @@ impl ClientMutation {
             Ok(row) => row.ok_or(Error::not_found("client"))?,
             Err(err) if is_constraint_violation(&err, db::client::DUPLICATE_CONSTRAINT) => {
                 drop(tx);
-                return Err(duplicate(state, tenant, &fields).await);
+                return Err(duplicate(state, tenant, fields.phone.as_deref(), &fields.name).await);
             }
             Err(err) => return Err(err.into()),
         };
@@ -564,24 +564,7 @@ async fn set_deleted(ctx: &Context<'_>, id: ID, deleted: bool) -> Result<Client>
         }
         Err(err) if is_constraint_violation(&err, db::client::DUPLICATE_CONSTRAINT) => {
             drop(tx);
-            let existing = match &current.phone {
-                Some(phone) => {
-                    db::client::find_duplicate(
-                        &state.pool,
-                        tenant.organisation_id,
-                        phone,
-                        &current.name,
-                    )
-                    .await?
-                }
-                None => None,
-            };
-            Err(Error::Conflict {
-                message:
-                    "a live client with the same phone and name exists: merge or rename it first"
-                        .into(),
-                existing_id: existing.map(|c| c.id),
-            })
+            Err(duplicate(state, tenant, current.phone.as_deref(), &current.name).await)
         }
         Err(err) => Err(err.into()),
     }
@@ -628,16 +611,16 @@ async fn insert_address(
     .await?)
 }
 
-/// The `CONFLICT` for the duplicate rule, naming the client already there.
+/// The `CONFLICT` for the duplicate rule, naming the live client already there.
 async fn duplicate(
     state: &crate::graphql::CoreState,
     tenant: Tenant,
-    fields: &ClientFields,
+    phone: Option<&str>,
+    name: &str,
 ) -> Error {
-    let existing = match &fields.phone {
+    let existing = match phone {
         Some(phone) => {
-            db::client::find_duplicate(&state.pool, tenant.organisation_id, phone, &fields.name)
-                .await
+            db::client::find_duplicate(&state.pool, tenant.organisation_id, phone, name).await
         }
         None => Ok(None),
     };
@@ -645,10 +628,10 @@ async fn duplicate(
         Ok(existing) => Error::Conflict {
             message: match &existing {
                 Some(c) => format!(
-                    "a client with this phone and name already exists: {} ({})",
+                    "a live client with this phone and name already exists: {} ({})",
                     c.name, c.id
                 ),
-                None => "a client with this phone and name already exists".into(),
+                None => "a live client with this phone and name already exists".into(),
             },
             existing_id: existing.map(|c| c.id),
         },
