@@ -57,8 +57,29 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// `cargo` through rustup's proxy (the pinned toolchain), without the per-package variables
+/// `cargo run` gave this process: some build scripts watch them (ring reruns when
+/// `CARGO_MANIFEST_DIR` changes), so inheriting them would rebuild half the dependency tree
+/// here, and again at the next plain `cargo` command.
 fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut command = Command::new("cargo");
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        let injected = name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO"
+                    | "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+            );
+        if injected {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 fn run(mut command: Command) -> anyhow::Result<()> {
@@ -101,7 +122,7 @@ fn schema(check: bool) -> anyhow::Result<()> {
 
 fn test(args: &[String]) -> anyhow::Result<()> {
     let postgres = services::ensure_postgres()?;
-    services::ensure_nats()?;
+    let _nats = services::ensure_nats()?;
     // One workspace-wide build: it produces the gateway binary the end-to-end tests start, with
     // the same feature resolution as the test build below (a `-p` build would resolve
     // features differently and compile the router's dependency tree a second time).
@@ -118,7 +139,7 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     subgraph_kit::telemetry::init("info,sqlx=warn,tower_http=warn");
     let postgres = services::ensure_postgres()?;
-    services::ensure_nats()?;
+    let _nats = services::ensure_nats()?;
     let key_path = Path::new(".dev/jwt-signing-key.pem");
     if !key_path.exists() {
         std::fs::create_dir_all(".dev")?;

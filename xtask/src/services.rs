@@ -97,11 +97,22 @@ pub fn ensure_postgres() -> anyhow::Result<String> {
     )
 }
 
-/// Returns once NATS answers, starting a local `nats-server -js` if one is installed.
-pub fn ensure_nats() -> anyhow::Result<()> {
+/// A service this command started; stopped when the command ends.
+pub struct StartedService(std::process::Child);
+
+impl Drop for StartedService {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Returns once NATS answers, starting a local `nats-server -js` if one is installed (that
+/// one lives as long as the returned guard).
+pub fn ensure_nats() -> anyhow::Result<Option<StartedService>> {
     let addr = nats_addr();
     if reachable(&addr) {
-        return Ok(());
+        return Ok(None);
     }
     if have("nats-server") {
         let (host, port) = addr.rsplit_once(':').unwrap_or(("127.0.0.1", "4222"));
@@ -110,14 +121,15 @@ pub fn ensure_nats() -> anyhow::Result<()> {
         eprintln!(
             "NATS is not answering on {addr}: starting nats-server with JetStream (.dev/nats.log)"
         );
-        Command::new("nats-server")
+        let child = Command::new("nats-server")
             .args(["-js", "-a", host, "-p", port, "-sd", ".dev/nats"])
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
             .context("cannot start nats-server")?;
+        let started = StartedService(child);
         if wait_reachable(&addr, 10) {
-            return Ok(());
+            return Ok(Some(started));
         }
     }
     bail!(
