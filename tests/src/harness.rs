@@ -13,6 +13,7 @@ use crate::{
 };
 
 pub struct Stack {
+    pub events: subgraph_kit::events::EventsSettings,
     pub gateway: GatewayProcess,
     pub core: RunningSubgraph,
     pub core_db: TestDatabase,
@@ -35,8 +36,9 @@ impl Stack {
     ) -> Self {
         let core_db = TestDatabase::create(&subgraph_core::MIGRATOR).await;
         let key = subgraph_core::tokens::generate_signing_key_pem().expect("a signing key");
+        let events = subgraph_kit::testing::isolated_events(&subgraph_kit::testing::nats_url());
         let core = start_core(
-            core_settings(&core_db.url, key, 0),
+            core_settings(&core_db.url, key, 0, events.clone()),
             Some(core_db.pool.clone()),
         )
         .await
@@ -57,6 +59,7 @@ impl Stack {
             panic!("the gateway did not start: {err:#}\n--- gateway log ---\n{output}")
         });
         Self {
+            events,
             gateway,
             core,
             core_db,
@@ -81,6 +84,12 @@ impl Stack {
         let payload = response.data()["signUp"].clone();
         let token = payload["token"].as_str().expect("a token").to_owned();
         (self.client().with_token(token), payload)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        subgraph_kit::testing::delete_stream_blocking(&self.events.nats_url, &self.events.stream);
     }
 }
 

@@ -39,11 +39,13 @@ impl Drop for RunningSubgraph {
     }
 }
 
-/// Settings of a core subgraph on `port` (0: any) signing with `signing_key`.
+/// Settings of a core subgraph on `port` (0: any) signing with `signing_key`, publishing
+/// events as `events` says.
 pub fn core_settings(
     database_url: &str,
     signing_key: SecretString,
     port: u16,
+    events: subgraph_kit::events::EventsSettings,
 ) -> subgraph_core::config::Settings {
     use subgraph_core::config::{AuthSettings, HttpSettings, Settings};
     Settings {
@@ -60,6 +62,7 @@ pub fn core_settings(
             signing_key_file: None,
             invitation_ttl_days: 7,
         },
+        events,
     }
 }
 

@@ -162,7 +162,12 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
         .map_or(4001, |s| s.port);
     let database_url = services::database_url(&postgres, "crm_core");
     let core = crm_e2e::stack::start_core(
-        crm_e2e::stack::core_settings(&database_url, signing_key, core_port),
+        crm_e2e::stack::core_settings(
+            &database_url,
+            signing_key,
+            core_port,
+            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
+        ),
         None,
     )
     .await

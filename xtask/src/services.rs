@@ -18,6 +18,11 @@ pub fn nats_addr() -> String {
     std::env::var("CRM_NATS_ADDR").unwrap_or_else(|_| "127.0.0.1:4222".into())
 }
 
+/// The NATS URL the stack uses.
+pub fn nats_url() -> String {
+    format!("nats://{}", nats_addr())
+}
+
 /// The URL of database `name` on the server of `server_url`.
 pub fn database_url(server_url: &str, name: &str) -> String {
     match server_url.rsplit_once('/') {

@@ -1,13 +1,14 @@
 //! Settings of the core subgraph. Layered: defaults in code, then an optional YAML file
 //! (`CORE_CONFIG_FILE`), then environment variables `CORE__SECTION__KEY`
-//! (e.g. `CORE__DATABASE__URL`, `CORE__HTTP__PORT`, `CORE__AUTH__SIGNING_KEY_FILE`).
+//! (e.g. `CORE__DATABASE__URL`, `CORE__HTTP__PORT`, `CORE__AUTH__SIGNING_KEY_FILE`,
+//! `CORE__EVENTS__NATS_URL`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use secrecy::SecretString;
 use serde::Deserialize;
-use subgraph_kit::db::DatabaseSettings;
+use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,6 +16,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub events: EventsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,7 +60,12 @@ impl Settings {
             .set_default("auth.issuer", "crm-core")?
             .set_default("auth.audience", "crm")?
             .set_default("auth.token_ttl_seconds", 3600)?
-            .set_default("auth.invitation_ttl_days", 7)?;
+            .set_default("auth.invitation_ttl_days", 7)?
+            .set_default("events.nats_url", "nats://127.0.0.1:4222")?
+            .set_default("events.subject_prefix", "crm.events")?
+            .set_default("events.stream", "CRM_EVENTS")?
+            .set_default("events.duplicate_window_seconds", 120)?
+            .set_default("events.retention_days", 7)?;
         if let Ok(file) = std::env::var("CORE_CONFIG_FILE") {
             builder = builder.add_source(config::File::with_name(&file));
         }

@@ -10,6 +10,8 @@ pub mod db;
 pub mod domain;
 /// The subgraph's error enum and its `extensions.code` mapping.
 pub mod error;
+/// The events core publishes, recorded in the outbox.
+pub mod events;
 /// Schema, roots, entities, loaders.
 pub mod graphql;
 /// Building and running the HTTP server.

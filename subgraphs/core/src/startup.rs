@@ -9,9 +9,10 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenPolicy,
+    events::{self, Relay},
     server::{self, GraphqlEndpoint},
 };
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     config::{AuthSettings, Settings},
@@ -24,6 +25,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     pool: PgPool,
+    relay: Relay,
 }
 
 impl App {
@@ -52,6 +54,8 @@ impl App {
             "/.well-known/jwks.json",
             get(move || std::future::ready(Json(jwks.clone()))),
         );
+        let nats = events::connect(&settings.events, "crm-core").await?;
+        let relay = Relay::new(pool.clone(), nats, settings.events.clone());
         let address = format!("{}:{}", settings.http.host, settings.http.port);
         let listener = TcpListener::bind(&address)
             .await
@@ -60,6 +64,7 @@ impl App {
             listener,
             router,
             pool,
+            relay,
         })
     }
 
@@ -71,12 +76,17 @@ impl App {
         &self.pool
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Serves, and relays events, until `shutdown` resolves.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        server::serve(self.listener, self.router, Box::pin(shutdown)).await
+        let (stop_relay, relay_stopped) = watch::channel(false);
+        let relay = tokio::spawn(self.relay.run(relay_stopped));
+        let served = server::serve(self.listener, self.router, Box::pin(shutdown)).await;
+        let _ = stop_relay.send(true);
+        let _ = relay.await;
+        served
     }
 }
 

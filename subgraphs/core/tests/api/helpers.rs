@@ -5,12 +5,13 @@ use serde_json::{json, Value};
 use subgraph_core::{config::*, startup::App, tokens::generate_signing_key_pem};
 use subgraph_kit::{
     db::DatabaseSettings,
-    testing::{GqlResponse, GraphqlClient, TestDatabase},
+    testing::{isolated_events, nats_url, GqlResponse, GraphqlClient, TestDatabase},
 };
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub db: TestDatabase,
+    pub events: subgraph_kit::events::EventsSettings,
     pub base_url: String,
     pub signing_key: SecretString,
     shutdown: Option<oneshot::Sender<()>>,
@@ -21,6 +22,7 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        subgraph_kit::testing::delete_stream_blocking(&self.events.nats_url, &self.events.stream);
     }
 }
 
@@ -39,7 +41,11 @@ impl Session {
     }
 }
 
-pub fn settings(signing_key: SecretString, ttl_seconds: i64) -> Settings {
+pub fn settings_with_events(
+    signing_key: SecretString,
+    ttl_seconds: i64,
+    events: subgraph_kit::events::EventsSettings,
+) -> Settings {
     Settings {
         http: HttpSettings {
             host: "127.0.0.1".into(),
@@ -54,6 +60,7 @@ pub fn settings(signing_key: SecretString, ttl_seconds: i64) -> Settings {
             signing_key_file: None,
             invitation_ttl_days: 7,
         },
+        events,
     }
 }
 
@@ -62,11 +69,23 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with_ttl(ttl_seconds: i64) -> TestApp {
+    spawn_app_with(ttl_seconds, isolated_events(&nats_url())).await
+}
+
+/// The app publishing its events as `events` says (tests of the event flow use their own
+/// NATS server).
+pub async fn spawn_app_with(
+    ttl_seconds: i64,
+    events: subgraph_kit::events::EventsSettings,
+) -> TestApp {
     let db = TestDatabase::create(&subgraph_core::MIGRATOR).await;
     let signing_key = generate_signing_key_pem().expect("key generation");
-    let app = App::with_pool(settings(signing_key.clone(), ttl_seconds), db.pool.clone())
-        .await
-        .expect("the app builds");
+    let app = App::with_pool(
+        settings_with_events(signing_key.clone(), ttl_seconds, events.clone()),
+        db.pool.clone(),
+    )
+    .await
+    .expect("the app builds");
     let base_url = format!("http://{}", app.local_addr().expect("bound"));
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
@@ -74,6 +93,7 @@ pub async fn spawn_app_with_ttl(ttl_seconds: i64) -> TestApp {
     }));
     TestApp {
         db,
+        events,
         base_url,
         signing_key,
         shutdown: Some(tx),

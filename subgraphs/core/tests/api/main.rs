@@ -5,6 +5,7 @@
 
 mod clients;
 mod entities;
+mod events;
 mod helpers;
 mod identity;
 mod invitations;

@@ -20,6 +20,7 @@ use crate::{
     },
     domain::client::{AddressKind, ClientFields, ClientInput, ClientKind, ClientStatus},
     error::{Error, Result},
+    events::{self, CoreEvent},
     graphql::{
         loader,
         loaders::{load_error, ClientAddressesLoader, SocieteLoader},
@@ -380,6 +381,11 @@ impl ClientMutation {
         for (kind, address, is_default) in addresses {
             insert_address(&mut tx, tenant, row.id, kind, &address, is_default).await?;
         }
+        let created = CoreEvent::ClientCreated {
+            client: &row,
+            by: tenant.user_id,
+        };
+        events::record(&mut tx, &request.request_id, created).await?;
         tx.commit().await?;
         Ok(Client(row))
     }
@@ -445,6 +451,11 @@ impl ClientMutation {
             }
             Err(err) => return Err(err.into()),
         };
+        let updated = CoreEvent::ClientUpdated {
+            client: &row,
+            by: tenant.user_id,
+        };
+        events::record(&mut tx, &request.request_id, updated).await?;
         tx.commit().await?;
         Ok(Client(row))
     }
@@ -559,6 +570,11 @@ async fn set_deleted(ctx: &Context<'_>, id: ID, deleted: bool) -> Result<Client>
     }
     match db::client::set_deleted(&mut *tx, tenant.organisation_id, id, deleted).await {
         Ok(row) => {
+            let updated = CoreEvent::ClientUpdated {
+                client: &row,
+                by: tenant.user_id,
+            };
+            events::record(&mut tx, &request.request_id, updated).await?;
             tx.commit().await?;
             Ok(Client(row))
         }

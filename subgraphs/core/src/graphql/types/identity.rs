@@ -12,6 +12,7 @@ use crate::{
     db::{self, invitation::StoredInvitationStatus, organisation::OrganisationRow, user::UserRow},
     domain::{clean_text, contact::Email, password},
     error::{Error, Result},
+    events::{self, CoreEvent},
     graphql::{parse_id, parts, CoreState},
     tokens::IssuedToken,
 };
@@ -191,7 +192,7 @@ pub struct IdentityMutation;
 impl IdentityMutation {
     /// Creates an account and its organisation; the caller becomes its owner.
     async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Result<AuthPayload> {
-        let (state, _) = parts(ctx);
+        let (state, request) = parts(ctx);
         let email = Email::parse("email", &input.email)?;
         let pass = password::Password::parse("password", &input.password)?;
         let first_name = clean_text("firstName", &input.first_name, 100)?;
@@ -216,6 +217,12 @@ impl IdentityMutation {
             db::organisation::insert_organisation(&mut *tx, Uuid::now_v7(), &organisation_name)
                 .await?;
         db::membership::insert_membership(&mut *tx, org.id, user.id, Role::Owner).await?;
+        let created = CoreEvent::OrganisationCreated {
+            organisation_id: org.id,
+            name: &org.name,
+            owner_id: user.id,
+        };
+        events::record(&mut tx, &request.request_id, created).await?;
         tx.commit().await?;
         auth_payload(state, user, Some((org, Role::Owner)))
     }
@@ -363,6 +370,13 @@ impl IdentityMutation {
             StoredInvitationStatus::Accepted,
         )
         .await?;
+        let joined = CoreEvent::MemberJoined {
+            organisation_id: invitation.organisation_id,
+            user_id: user.id,
+            role: invitation.role,
+            invitation_id: invitation.id,
+        };
+        events::record(&mut tx, &request.request_id, joined).await?;
         let org = db::organisation::find_organisation(&mut *tx, invitation.organisation_id)
             .await?
             .ok_or(Error::not_found("organisation"))?;

@@ -23,6 +23,7 @@ use crate::{
         societe::{PostalAddress, SocieteFields, SocieteInput},
     },
     error::{Error, Result},
+    events::{self, CoreEvent},
     graphql::{
         loader,
         loaders::{load_error, UserLoader},
@@ -411,6 +412,11 @@ impl OrganisationMutation {
                 err.into()
             }
         })?;
+        let invited = CoreEvent::MemberInvited {
+            invitation: &row,
+            token: &token,
+        };
+        events::record(&mut tx, &request.request_id, invited).await?;
         tx.commit().await?;
         Ok(InviteMemberPayload {
             invitation: Invitation(row),

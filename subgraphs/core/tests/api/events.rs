@@ -1,0 +1,236 @@
+//! Events: written with the change, published to JetStream by the relay, never lost while
+//! NATS is away, never published twice by concurrent relays.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use serde_json::{json, Value};
+use subgraph_kit::{
+    events::{record, Envelope, EventsSettings, Relay},
+    testing::{isolated_events, wait_for, NatsServer},
+};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// Every message of the test's stream, in order: (Nats-Msg-Id, subject, envelope).
+async fn stream_messages(events: &EventsSettings) -> Vec<(String, String, Value)> {
+    let Ok(client) = async_nats::connect(events.nats_url.as_str()).await else {
+        return Vec::new();
+    };
+    let js = jetstream::new(client);
+    let Ok(mut stream) = js.get_stream(&events.stream).await else {
+        return Vec::new();
+    };
+    let Ok(info) = stream.info().await else {
+        return Vec::new();
+    };
+    let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+    let mut messages = Vec::new();
+    for sequence in first..=last {
+        if let Ok(message) = stream.get_raw_message(sequence).await {
+            let id = message
+                .headers
+                .get("Nats-Msg-Id")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let body: Value = serde_json::from_slice(&message.payload).unwrap_or_default();
+            messages.push((id, message.subject.to_string(), body));
+        }
+    }
+    messages
+}
+
+/// Waits until the stream holds `count` messages.
+async fn wait_for_messages(events: &EventsSettings, count: usize) -> Vec<(String, String, Value)> {
+    wait_for(Duration::from_secs(20), || async {
+        let messages = stream_messages(events).await;
+        (messages.len() >= count).then_some(messages)
+    })
+    .await
+    .unwrap_or_else(|| panic!("fewer than {count} events reached the stream"))
+}
+
+#[tokio::test]
+async fn every_core_change_publishes_its_event_with_organisation_and_correlation() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    let with_id = |id: &'static str| [("x-request-id", id)];
+    let created = owner
+        .client
+        .run_with_headers(
+            CREATE_CLIENT,
+            json!({"input": person("Dupont", "06 12 34 56 78")}),
+            &with_id("req-create"),
+        )
+        .await;
+    let client_id = created.data()["createClient"]["id"].clone();
+    owner
+        .client
+        .run_with_headers(
+            "mutation($id: ID!) { updateClient(id: $id, input: {status: SUSPENDED}) { id } }",
+            json!({"id": client_id}),
+            &with_id("req-update"),
+        )
+        .await
+        .data();
+    owner
+        .run(
+            "mutation($id: ID!) { deleteClient(id: $id) { id } }",
+            json!({"id": client_id}),
+        )
+        .await
+        .data();
+    app.join(&owner, "member@example.fr", "MEMBER").await;
+
+    let messages = wait_for_messages(&app.events, 6).await;
+    let types: Vec<&str> = messages
+        .iter()
+        .map(|(_, _, e)| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "organisation.created",
+            "client.created",
+            "client.updated",
+            "client.updated",
+            "member.invited",
+            "member.joined"
+        ]
+    );
+    for (msg_id, subject, envelope) in &messages {
+        assert_eq!(
+            msg_id,
+            envelope["id"].as_str().unwrap(),
+            "Nats-Msg-Id is the event id"
+        );
+        assert_eq!(
+            subject,
+            &format!(
+                "{}.{}",
+                app.events.subject_prefix,
+                envelope["type"].as_str().unwrap()
+            )
+        );
+        assert_eq!(envelope["organisation_id"], owner.organisation_id.as_str());
+        assert_eq!(envelope["version"], 1);
+    }
+    let client_created = &messages[1].2;
+    assert_eq!(client_created["correlation_id"], "req-create");
+    assert_eq!(client_created["payload"]["client"]["client_id"], client_id);
+    assert_eq!(
+        client_created["payload"]["client"]["email"],
+        "dupont@example.fr"
+    );
+    assert_eq!(
+        client_created["payload"]["created_by"],
+        owner.user_id.as_str()
+    );
+    assert_eq!(messages[2].2["correlation_id"], "req-update");
+    assert_eq!(messages[2].2["payload"]["client"]["status"], "SUSPENDED");
+    assert!(messages[3].2["payload"]["client"]["deleted_at"].is_string());
+    assert_eq!(messages[4].2["payload"]["email"], "member@example.fr");
+    assert_eq!(messages[5].2["payload"]["role"], "MEMBER");
+}
+
+#[tokio::test]
+async fn a_refused_mutation_records_no_event() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    create_client(&owner, person("Dupont", "06 12 34 56 78")).await;
+    let duplicate = owner
+        .run(
+            CREATE_CLIENT,
+            json!({"input": person("Dupont", "06 12 34 56 78")}),
+        )
+        .await;
+    assert_eq!(duplicate.error_code(), "CONFLICT");
+    let invalid = owner
+        .run(CREATE_CLIENT, json!({"input": person("Martin", "12")}))
+        .await;
+    assert_eq!(invalid.error_code(), "VALIDATION");
+    let recorded: i64 =
+        sqlx::query_scalar("select count(*) from outbox where event_type = 'client.created'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 1);
+}
+
+#[tokio::test]
+async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_back() {
+    let mut nats = NatsServer::start().await;
+    let events = isolated_events(&nats.url());
+    let app = spawn_app_with(3600, events.clone()).await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    wait_for_messages(&events, 1).await;
+
+    nats.stop();
+    let created = create_client(&owner, person("Dupont", "06 12 34 56 78")).await;
+    let pending: i64 = sqlx::query_scalar("select count(*) from outbox where published_at is null")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 1, "the event waits in the outbox");
+
+    nats.resume().await;
+    let messages = wait_for_messages(&events, 2).await;
+    assert_eq!(messages[1].2["type"], "client.created");
+    assert_eq!(
+        messages[1].2["payload"]["client"]["client_id"],
+        created["id"]
+    );
+    let published = wait_for(Duration::from_secs(10), || async {
+        let pending: i64 =
+            sqlx::query_scalar("select count(*) from outbox where published_at is null")
+                .fetch_one(&app.db.pool)
+                .await
+                .ok()?;
+        (pending == 0).then_some(())
+    })
+    .await;
+    assert!(published.is_some(), "the outbox row is marked published");
+    assert_eq!(
+        stream_messages(&events).await.len(),
+        2,
+        "and published once"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_relays_publish_each_event_exactly_once() {
+    let app = spawn_app().await;
+    let organisation = Uuid::new_v4();
+    let mut tx = app.db.pool.begin().await.unwrap();
+    for i in 0..300 {
+        let envelope =
+            Envelope::new("test.happened", 1, organisation, None, json!({"n": i})).unwrap();
+        record(&mut tx, &envelope).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let relay = |_: u8| {
+        let (pool, events) = (app.db.pool.clone(), app.events.clone());
+        async move {
+            let client = async_nats::connect(events.nats_url.as_str()).await.unwrap();
+            Relay::new(pool, client, events).drain().await.unwrap()
+        }
+    };
+    // The app's own relay runs too: three relays race over the same rows.
+    let (a, b) = tokio::join!(relay(1), relay(2));
+    let messages = wait_for_messages(&app.events, 300).await;
+    let mut ids: Vec<&str> = messages.iter().map(|(id, _, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 300);
+    assert_eq!(messages.len(), 300, "no event was stored twice");
+    // Each relay only took rows no other relay held: none of their publishes was a duplicate.
+    assert_eq!((a.duplicates, b.duplicates), (0, 0));
+    assert!(a.published + b.published <= 300);
+    let ordered: Vec<i64> = messages
+        .iter()
+        .filter_map(|(_, _, e)| e["payload"]["n"].as_i64())
+        .collect();
+    assert_eq!(ordered.len(), 300);
+}

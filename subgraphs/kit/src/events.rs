@@ -1,0 +1,344 @@
+//! Domain events: the envelope, the transactional outbox and the relay to NATS JetStream.
+//!
+//! A mutation writes its change and its event in one transaction (`record`), so an
+//! acknowledged change always has its event, and an event never describes a change that was
+//! rolled back. The relay publishes outbox rows to JetStream with `Nats-Msg-Id` = event id
+//! (the server drops duplicates within its window) and marks them published. While NATS is
+//! away, rows wait and the relay retries with backoff: events are delayed, never lost.
+//! Relays lock rows with `for update skip locked`, so several instances share the work; a
+//! relay that dies between publish and mark leaves the row for another, whose publish the
+//! dedupe window absorbs, and consumers are idempotent on the event id beyond it.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use async_nats::{header::HeaderMap, jetstream};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{postgres::PgListener, PgConnection, PgPool};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// The Postgres channel `record` notifies, so relays wake as soon as a transaction commits.
+const CHANNEL: &str = "outbox";
+
+/// Where events go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSettings {
+    /// NATS server URL.
+    pub nats_url: String,
+    /// Subjects are `<prefix>.<aggregate>.<verb>`; `crm.events` in every deployment (tests
+    /// isolate themselves with their own).
+    pub subject_prefix: String,
+    /// The JetStream stream capturing `<prefix>.>`, created or updated at startup.
+    pub stream: String,
+    /// Seconds during which JetStream drops a republished event id.
+    pub duplicate_window_seconds: u64,
+    /// Days the stream keeps events.
+    pub retention_days: u64,
+}
+
+impl EventsSettings {
+    pub fn new(nats_url: &str) -> Self {
+        Self {
+            nats_url: nats_url.to_owned(),
+            subject_prefix: "crm.events".into(),
+            stream: "CRM_EVENTS".into(),
+            duplicate_window_seconds: 120,
+            retention_days: 7,
+        }
+    }
+
+    /// The subject of an event type (`client.created` → `crm.events.client.created`).
+    pub fn subject(&self, event_type: &str) -> String {
+        format!("{}.{event_type}", self.subject_prefix)
+    }
+}
+
+/// What travels on the bus. Money in payloads is a decimal string, never a float.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Unique per event; the idempotency key of every consumer.
+    pub id: Uuid,
+    /// `<aggregate>.<verb>`, e.g. `client.created`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Version of the payload's schema for this type.
+    pub version: u32,
+    pub organisation_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// The request that caused the event (its `x-request-id`).
+    pub correlation_id: Option<String>,
+    /// The event that caused this one, when a consumer emits it.
+    pub causation_id: Option<Uuid>,
+    /// W3C `traceparent` of the causing request, when traced.
+    pub trace_context: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+impl Envelope {
+    /// A new event of `organisation_id`, correlated with the request `correlation_id`.
+    pub fn new(
+        event_type: &str,
+        version: u32,
+        organisation_id: Uuid,
+        correlation_id: Option<&str>,
+        payload: impl Serialize,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(Self {
+            id: Uuid::now_v7(),
+            event_type: event_type.to_owned(),
+            version,
+            organisation_id,
+            occurred_at: Utc::now(),
+            correlation_id: correlation_id.map(str::to_owned),
+            causation_id: None,
+            trace_context: None,
+            payload: serde_json::to_value(payload)?,
+        })
+    }
+}
+
+/// Writes `envelope` to the outbox inside the caller's transaction.
+pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<()> {
+    let json = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "insert into outbox (id, organisation_id, event_type, envelope, created_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(envelope.id)
+    .bind(envelope.organisation_id)
+    .bind(&envelope.event_type)
+    .bind(json)
+    .bind(envelope.occurred_at)
+    .execute(&mut *tx)
+    .await?;
+    // Delivered at commit, and only if the transaction commits.
+    sqlx::query("select pg_notify($1, '')")
+        .bind(CHANNEL)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Connects to NATS without waiting for it: the client keeps (re)connecting in the
+/// background, so a subgraph starts and accepts writes while NATS is down.
+pub async fn connect(settings: &EventsSettings, name: &str) -> anyhow::Result<async_nats::Client> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(settings.nats_url.as_str())
+        .await
+        .with_context(|| format!("invalid NATS address {}", settings.nats_url))
+}
+
+/// Creates the stream, or updates its configuration to ours.
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    settings: &EventsSettings,
+) -> anyhow::Result<()> {
+    js.create_or_update_stream(jetstream::stream::Config {
+        name: settings.stream.clone(),
+        subjects: vec![format!("{}.>", settings.subject_prefix)],
+        duplicate_window: Duration::from_secs(settings.duplicate_window_seconds),
+        max_age: Duration::from_secs(settings.retention_days * 24 * 3600),
+        storage: jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .with_context(|| format!("cannot create or update the stream {}", settings.stream))?;
+    Ok(())
+}
+
+/// What one `drain` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Rows published and marked.
+    pub published: usize,
+    /// Of those, how many JetStream had already stored (dropped by its dedupe window).
+    pub duplicates: usize,
+}
+
+/// Publishes outbox rows to JetStream until `shutdown` turns true.
+pub struct Relay {
+    pool: PgPool,
+    js: jetstream::Context,
+    settings: EventsSettings,
+    /// Rows per transaction.
+    batch: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: Uuid,
+    event_type: String,
+    envelope: serde_json::Value,
+}
+
+impl Relay {
+    pub fn new(pool: PgPool, client: async_nats::Client, settings: EventsSettings) -> Self {
+        let mut js = jetstream::new(client);
+        js.set_timeout(Duration::from_secs(5));
+        Self {
+            pool,
+            js,
+            settings,
+            batch: 100,
+        }
+    }
+
+    /// Runs until `shutdown` becomes true; spawn it.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut listener = None;
+        let mut stream_ready = false;
+        let mut backoff = Duration::from_millis(100);
+        let mut last_purge: Option<tokio::time::Instant> = None;
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            if listener.is_none() {
+                listener = match PgListener::connect_with(&self.pool).await {
+                    Ok(mut l) => l.listen(CHANNEL).await.ok().map(|()| l),
+                    Err(_) => None,
+                };
+            }
+            let outcome = async {
+                if !stream_ready {
+                    ensure_stream(&self.js, &self.settings).await?;
+                    stream_ready = true;
+                }
+                self.drain().await
+            }
+            .await;
+            let healthy = outcome.is_ok();
+            if healthy && last_purge.is_none_or(|at| at.elapsed() > Duration::from_secs(3600)) {
+                last_purge = Some(tokio::time::Instant::now());
+                if let Err(err) = self.purge_published().await {
+                    tracing::warn!(error = %err, "cannot purge published outbox rows");
+                }
+            }
+            let wait = match outcome {
+                Ok(_) => {
+                    backoff = Duration::from_millis(100);
+                    Duration::from_secs(1)
+                }
+                Err(err) => {
+                    // The stream may have gone with the server: check it again next time.
+                    stream_ready = false;
+                    tracing::warn!(error = %format!("{err:#}"), retry_in = ?backoff, "event relay cannot publish yet");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    wait
+                }
+            };
+            // Wake on a commit notification (unless backing off), after `wait`, or at shutdown.
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                () = tokio::time::sleep(wait) => {}
+                received = async {
+                    match listener.as_mut() {
+                        Some(l) => l.recv().await.map(drop),
+                        None => std::future::pending().await,
+                    }
+                }, if healthy => {
+                    if received.is_err() {
+                        listener = None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Deletes rows published longer ago than the stream keeps events: past that, JetStream
+    /// is the record.
+    pub async fn purge_published(&self) -> sqlx::Result<u64> {
+        let days = i32::try_from(self.settings.retention_days).unwrap_or(i32::MAX);
+        let done = sqlx::query(
+            "delete from outbox where published_at < now() - make_interval(days => $1)",
+        )
+        .bind(days)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Publishes every pending row, batch after batch.
+    pub async fn drain(&self) -> anyhow::Result<DrainReport> {
+        let mut report = DrainReport::default();
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let rows: Vec<OutboxRow> = sqlx::query_as(
+                "select id, event_type, envelope from outbox where published_at is null
+                 order by created_at, id limit $1 for update skip locked",
+            )
+            .bind(self.batch)
+            .fetch_all(&mut *tx)
+            .await?;
+            if rows.is_empty() {
+                tx.commit().await?;
+                return Ok(report);
+            }
+            // Send the whole batch, then collect the acknowledgements in order.
+            let mut pending = Vec::with_capacity(rows.len());
+            let mut failure = None;
+            for row in &rows {
+                let mut headers = HeaderMap::new();
+                headers.insert("Nats-Msg-Id", row.id.to_string().as_str());
+                let body = serde_json::to_vec(&row.envelope)?;
+                match self
+                    .js
+                    .publish_with_headers(
+                        self.settings.subject(&row.event_type),
+                        headers,
+                        body.into(),
+                    )
+                    .await
+                {
+                    Ok(ack) => pending.push((row.id, ack)),
+                    Err(err) => {
+                        failure = Some((row.id, anyhow::Error::from(err)));
+                        break;
+                    }
+                }
+            }
+            let mut published = Vec::with_capacity(pending.len());
+            for (id, ack) in pending {
+                match ack.await {
+                    Ok(ack) => {
+                        // The server already had this id: a relay published it and died before
+                        // marking it. Harmless, but worth knowing.
+                        if ack.duplicate {
+                            report.duplicates += 1;
+                        }
+                        published.push(id);
+                    }
+                    Err(err) => {
+                        failure.get_or_insert((id, anyhow::Error::from(err)));
+                        break;
+                    }
+                }
+            }
+            sqlx::query("update outbox set published_at = now() where id = any($1)")
+                .bind(&published)
+                .execute(&mut *tx)
+                .await?;
+            if let Some((id, err)) = &failure {
+                sqlx::query(
+                    "update outbox set attempts = attempts + 1, last_error = $2 where id = $1",
+                )
+                .bind(id)
+                .bind(format!("{err:#}"))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            report.published += published.len();
+            if let Some((_, err)) = failure {
+                return Err(err.context("publishing to JetStream"));
+            }
+        }
+    }
+}
