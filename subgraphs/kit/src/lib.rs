@@ -4,6 +4,7 @@
 //! Each subgraph keeps its own `Error` enum, schema and SQL; this crate keeps them alike.
 
 pub mod auth;
+pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod events;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod clients;
+mod consumers;
 mod entities;
 mod events;
 mod helpers;

@@ -1,0 +1,287 @@
+//! Durable consumers: each event's effect happens once, whatever the deliveries, kills and
+//! failures; events that keep failing are dead-lettered and can be replayed.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use async_nats::{header::HeaderMap, jetstream};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use subgraph_kit::{
+    consumer::{self, ConsumerSpec, Handler, HandlerError, Outcome},
+    events::{ensure_stream, Envelope, EventsSettings},
+    testing::wait_for,
+};
+use tokio::sync::{watch, Notify};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// What the test handler does on each call.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    Succeed,
+    /// Writes its effect, then never finishes (a consumer that dies mid-handling).
+    Hang,
+    FailTransiently,
+    FailPermanently,
+}
+
+#[derive(Clone)]
+struct Recorder {
+    behaviour: Behaviour,
+    calls: Arc<AtomicUsize>,
+    started: Arc<Notify>,
+}
+
+impl Recorder {
+    fn new(behaviour: Behaviour) -> Self {
+        Self {
+            behaviour,
+            calls: Arc::default(),
+            started: Arc::default(),
+        }
+    }
+}
+
+impl Handler for Recorder {
+    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        sqlx::query("insert into test_effects (event_id) values ($1)")
+            .bind(event.id)
+            .execute(&mut *tx)
+            .await?;
+        match self.behaviour {
+            Behaviour::Succeed => Ok(()),
+            Behaviour::Hang => {
+                self.started.notify_one();
+                std::future::pending().await
+            }
+            Behaviour::FailTransiently => Err(HandlerError::Transient(anyhow::anyhow!(
+                "the mail server is down"
+            ))),
+            Behaviour::FailPermanently => {
+                Err(HandlerError::Permanent(anyhow::anyhow!("no such template")))
+            }
+        }
+    }
+}
+
+async fn effects(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from test_effects")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn setup(app: &TestApp) -> (async_nats::Client, jetstream::Context) {
+    sqlx::query("create table test_effects (event_id uuid not null)")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let client = async_nats::connect(app.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let js = jetstream::new(client.clone());
+    ensure_stream(&js, &app.events).await.unwrap();
+    (client, js)
+}
+
+/// Publishes `event` under a fresh message id (so JetStream's dedupe does not hide a repeat).
+async fn publish(js: &jetstream::Context, events: &EventsSettings, event: &Envelope) {
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+    js.publish_with_headers(
+        events.subject(&event.event_type),
+        headers,
+        serde_json::to_vec(event).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+}
+
+fn event() -> Envelope {
+    Envelope::new(
+        "client.created",
+        1,
+        Uuid::new_v4(),
+        None,
+        json!({"client": {"name": "Dupont"}}),
+    )
+    .unwrap()
+}
+
+fn spec(name: &str) -> ConsumerSpec {
+    ConsumerSpec {
+        max_deliver: 3,
+        ack_wait: Duration::from_secs(1),
+        ..ConsumerSpec::new(name, &["client.created"])
+    }
+}
+
+fn start(
+    app: &TestApp,
+    client: &async_nats::Client,
+    spec: ConsumerSpec,
+    handler: Recorder,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(consumer::run(
+        app.db.pool.clone(),
+        client.clone(),
+        app.events.clone(),
+        spec,
+        handler,
+        stopped,
+    ));
+    (stop, task)
+}
+
+async fn wait_until(what: &str, check: impl AsyncFn() -> bool) {
+    let ok = wait_for(Duration::from_secs(20), || async {
+        check().await.then_some(())
+    })
+    .await;
+    assert!(ok.is_some(), "timed out waiting until {what}");
+}
+
+#[tokio::test]
+async fn an_event_delivered_twice_has_one_effect() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let handler = Recorder::new(Behaviour::Succeed);
+    let (stop, task) = start(&app, &client, spec("test-twice"), handler.clone());
+    let event = event();
+    publish(&js, &app.events, &event).await;
+    publish(&js, &app.events, &event).await;
+    wait_until("both deliveries are handled", async || {
+        handler.calls.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    wait_until("the second delivery is acknowledged", async || {
+        let info = js
+            .get_stream(&app.events.stream)
+            .await
+            .unwrap()
+            .consumer_info("test-twice")
+            .await
+            .unwrap();
+        info.num_pending == 0 && info.num_ack_pending == 0
+    })
+    .await;
+    assert_eq!(effects(&app.db.pool).await, 1);
+    assert_eq!(
+        handler.calls.load(Ordering::SeqCst),
+        1,
+        "the repeat was recognised before the handler ran"
+    );
+    let _ = stop.send(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_consumer_killed_mid_handling_reprocesses_the_event_once() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let hanging = Recorder::new(Behaviour::Hang);
+    let (_stop, task) = start(&app, &client, spec("test-killed"), hanging.clone());
+    publish(&js, &app.events, &event()).await;
+    hanging.started.notified().await;
+    task.abort(); // killed: its transaction, effect included, is rolled back
+    let _ = task.await;
+    wait_until("the killed transaction is gone", async || {
+        effects(&app.db.pool).await == 0
+    })
+    .await;
+
+    let healthy = Recorder::new(Behaviour::Succeed);
+    let (stop, task) = start(&app, &client, spec("test-killed"), healthy.clone());
+    wait_until("the event is redelivered and handled", async || {
+        effects(&app.db.pool).await == 1
+    })
+    .await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    assert_eq!(effects(&app.db.pool).await, 1);
+    assert_eq!(healthy.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_event_that_keeps_failing_is_dead_lettered_then_replayed() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let failing = Recorder::new(Behaviour::FailTransiently);
+    let (stop, task) = start(&app, &client, spec("test-failing"), failing.clone());
+    let event = event();
+    publish(&js, &app.events, &event).await;
+    wait_until("the event is dead-lettered", async || {
+        !consumer::list_dead_letters(&app.db.pool, "test-failing")
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    assert_eq!(
+        failing.calls.load(Ordering::SeqCst),
+        3,
+        "max_deliver attempts"
+    );
+    assert_eq!(
+        effects(&app.db.pool).await,
+        0,
+        "failed attempts leave no effect"
+    );
+    let letters = consumer::list_dead_letters(&app.db.pool, "test-failing")
+        .await
+        .unwrap();
+    assert_eq!((letters[0].event_id, letters[0].attempts), (event.id, 3));
+    assert!(letters[0].error.contains("mail server is down"));
+
+    let fixed = Recorder::new(Behaviour::Succeed);
+    let outcome = consumer::replay_dead_letter(&app.db.pool, "test-failing", event.id, &fixed)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Processed);
+    assert_eq!(effects(&app.db.pool).await, 1);
+    assert!(consumer::list_dead_letters(&app.db.pool, "test-failing")
+        .await
+        .unwrap()
+        .is_empty());
+    let again = consumer::replay_dead_letter(&app.db.pool, "test-failing", event.id, &fixed)
+        .await
+        .unwrap();
+    assert_eq!(again, Outcome::AlreadyProcessed);
+    assert_eq!(effects(&app.db.pool).await, 1);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_lettered_at_once() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let failing = Recorder::new(Behaviour::FailPermanently);
+    let (stop, task) = start(&app, &client, spec("test-permanent"), failing.clone());
+    publish(&js, &app.events, &event()).await;
+    wait_until("the event is dead-lettered", async || {
+        !consumer::list_dead_letters(&app.db.pool, "test-permanent")
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    assert_eq!(failing.calls.load(Ordering::SeqCst), 1);
+    let letters = consumer::list_dead_letters(&app.db.pool, "test-permanent")
+        .await
+        .unwrap();
+    assert_eq!(letters[0].attempts, 1);
+}

@@ -1,0 +1,333 @@
+//! Durable, idempotent event consumers.
+//!
+//! Each consumer is a durable JetStream pull consumer (one per subgraph and purpose) with
+//! explicit acknowledgement. A handler runs in a database transaction that also inserts the
+//! event id into `processed_events`; the commit is what makes the effect happen, and the
+//! message is acknowledged only after it. So a consumer killed mid-handling leaves nothing
+//! behind and the event is redelivered; an event delivered twice finds its id already
+//! processed and is acknowledged without a second effect.
+//!
+//! A handler that keeps failing is retried with growing delays, at most `max_deliver` times;
+//! then (or at once, for a permanent failure) the event is written to `dead_letters`, where
+//! it can be listed and replayed through the same handler once the cause is fixed.
+
+use std::{future::Future, time::Duration};
+
+use anyhow::Context;
+use async_nats::jetstream::{self, consumer::pull, AckKind};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::events::{ensure_stream, Envelope, EventsSettings};
+
+/// Why a handler did not complete.
+#[derive(Debug)]
+pub enum HandlerError {
+    /// Worth retrying (a dependency is down, a lock timed out…).
+    Transient(anyhow::Error),
+    /// Retrying will not help (the event cannot be processed as it is): dead-letter it now.
+    Permanent(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(err: sqlx::Error) -> Self {
+        HandlerError::Transient(err.into())
+    }
+}
+
+/// Handles one event inside the transaction that marks it processed.
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Envelope,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// A consumer's identity and delivery policy.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    /// The durable name, unique per subgraph and purpose (`engagement-notifications`).
+    pub name: String,
+    /// Event types it receives (`client.created`…).
+    pub event_types: Vec<String>,
+    /// Deliveries before the event is dead-lettered.
+    pub max_deliver: i64,
+    /// How long a delivery may stay unacknowledged before JetStream redelivers it.
+    pub ack_wait: Duration,
+}
+
+impl ConsumerSpec {
+    pub fn new(name: &str, event_types: &[&str]) -> Self {
+        Self {
+            name: name.to_owned(),
+            event_types: event_types.iter().map(|t| (*t).to_owned()).collect(),
+            max_deliver: 5,
+            ack_wait: Duration::from_secs(30),
+        }
+    }
+
+    /// Delay before the next attempt after `delivered` failed deliveries.
+    fn retry_delay(&self, delivered: i64) -> Duration {
+        let exponent = u32::try_from(delivered.clamp(1, 10) - 1).unwrap_or(0);
+        (Duration::from_millis(200) * 2u32.pow(exponent)).min(Duration::from_secs(60))
+    }
+}
+
+/// What processing one event amounted to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    /// Its id was already in `processed_events`.
+    AlreadyProcessed,
+    Retried,
+    DeadLettered,
+}
+
+/// Runs `handler` on `event` in one transaction with its `processed_events` row.
+pub async fn process<H: Handler>(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &H,
+    event: &Envelope,
+) -> Result<bool, HandlerError> {
+    let mut tx = pool.begin().await?;
+    let fresh = sqlx::query(
+        "insert into processed_events (consumer, event_id, event_type) values ($1, $2, $3)
+         on conflict do nothing",
+    )
+    .bind(consumer)
+    .bind(event.id)
+    .bind(&event.event_type)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !fresh {
+        return Ok(false);
+    }
+    handler.handle(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn dead_letter(
+    pool: &PgPool,
+    consumer: &str,
+    event: &serde_json::Value,
+    event_id: Uuid,
+    event_type: &str,
+    error: &str,
+    attempts: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into dead_letters (consumer, event_id, event_type, envelope, error, attempts)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (consumer, event_id) do update
+         set error = excluded.error, attempts = dead_letters.attempts + excluded.attempts,
+             failed_at = now(), replayed_at = null",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .bind(event_type)
+    .bind(event)
+    .bind(error)
+    .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Creates (or updates) the durable consumer and handles its messages until `shutdown`.
+pub async fn run<H: Handler>(
+    pool: PgPool,
+    client: async_nats::Client,
+    settings: EventsSettings,
+    spec: ConsumerSpec,
+    handler: H,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let js = jetstream::new(client);
+    let mut backoff = Duration::from_millis(200);
+    while !*shutdown.borrow() {
+        let session = consume(&pool, &js, &settings, &spec, &handler, &mut shutdown).await;
+        if let Err(err) = session {
+            tracing::warn!(consumer = %spec.name, error = %format!("{err:#}"), retry_in = ?backoff, "consumer interrupted");
+            tokio::select! {
+                _ = shutdown.changed() => {}
+                () = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        } else {
+            backoff = Duration::from_millis(200);
+        }
+    }
+}
+
+async fn consume<H: Handler>(
+    pool: &PgPool,
+    js: &jetstream::Context,
+    settings: &EventsSettings,
+    spec: &ConsumerSpec,
+    handler: &H,
+    shutdown: &mut watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    ensure_stream(js, settings).await?;
+    let stream = js.get_stream(&settings.stream).await?;
+    let config = pull::Config {
+        durable_name: Some(spec.name.clone()),
+        filter_subjects: spec
+            .event_types
+            .iter()
+            .map(|t| settings.subject(t))
+            .collect(),
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait: spec.ack_wait,
+        max_deliver: spec.max_deliver,
+        ..Default::default()
+    };
+    let consumer: jetstream::consumer::PullConsumer = stream
+        .create_consumer(config)
+        .await
+        .with_context(|| format!("cannot create the consumer {}", spec.name))?;
+    let mut messages = consumer.messages().await?;
+    loop {
+        let message = tokio::select! {
+            _ = shutdown.changed() => return Ok(()),
+            next = messages.next() => match next {
+                Some(message) => message?,
+                None => return Ok(()),
+            },
+        };
+        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+        let outcome = handle_message(pool, spec, handler, &message.payload, delivered).await?;
+        let ack = match outcome {
+            Outcome::Processed | Outcome::AlreadyProcessed | Outcome::DeadLettered => AckKind::Ack,
+            Outcome::Retried => AckKind::Nak(Some(spec.retry_delay(delivered))),
+        };
+        message
+            .ack_with(ack)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot acknowledge: {e}"))?;
+    }
+}
+
+/// Processes one delivery and says what to tell JetStream. Errors only when the database is
+/// unusable (then nothing is acknowledged and the event comes back).
+pub async fn handle_message<H: Handler>(
+    pool: &PgPool,
+    spec: &ConsumerSpec,
+    handler: &H,
+    payload: &[u8],
+    delivered: i64,
+) -> anyhow::Result<Outcome> {
+    let raw: serde_json::Value = match serde_json::from_slice(payload) {
+        Ok(raw) => raw,
+        Err(err) => {
+            tracing::error!(consumer = %spec.name, error = %err, "an event is not JSON: dropped");
+            return Ok(Outcome::DeadLettered);
+        }
+    };
+    let event: Envelope = match serde_json::from_value(raw.clone()) {
+        Ok(event) => event,
+        Err(err) => {
+            let id = raw["id"]
+                .as_str()
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .unwrap_or_else(Uuid::nil);
+            let event_type = raw["type"].as_str().unwrap_or("unknown").to_owned();
+            dead_letter(
+                pool,
+                &spec.name,
+                &raw,
+                id,
+                &event_type,
+                &format!("not an envelope: {err}"),
+                delivered,
+            )
+            .await?;
+            return Ok(Outcome::DeadLettered);
+        }
+    };
+    match process(pool, &spec.name, handler, &event).await {
+        Ok(true) => Ok(Outcome::Processed),
+        Ok(false) => Ok(Outcome::AlreadyProcessed),
+        Err(HandlerError::Transient(err)) if delivered < spec.max_deliver => {
+            tracing::warn!(consumer = %spec.name, event_id = %event.id, delivered, error = %format!("{err:#}"), "handler failed: will retry");
+            Ok(Outcome::Retried)
+        }
+        Err(HandlerError::Transient(err) | HandlerError::Permanent(err)) => {
+            tracing::error!(consumer = %spec.name, event_id = %event.id, delivered, error = %format!("{err:#}"), "handler failed: dead-lettered");
+            dead_letter(
+                pool,
+                &spec.name,
+                &raw,
+                event.id,
+                &event.event_type,
+                &format!("{err:#}"),
+                delivered,
+            )
+            .await?;
+            Ok(Outcome::DeadLettered)
+        }
+    }
+}
+
+/// An event a consumer gave up on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeadLetter {
+    pub consumer: String,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub envelope: serde_json::Value,
+    pub error: String,
+    pub attempts: i32,
+    pub failed_at: DateTime<Utc>,
+    pub replayed_at: Option<DateTime<Utc>>,
+}
+
+/// Dead letters of `consumer` not yet replayed, oldest first.
+pub async fn list_dead_letters(pool: &PgPool, consumer: &str) -> sqlx::Result<Vec<DeadLetter>> {
+    sqlx::query_as(
+        "select * from dead_letters where consumer = $1 and replayed_at is null order by failed_at, event_id",
+    )
+    .bind(consumer)
+    .fetch_all(pool)
+    .await
+}
+
+/// Runs the handler again on a dead letter; on success it is marked replayed.
+pub async fn replay_dead_letter<H: Handler>(
+    pool: &PgPool,
+    consumer: &str,
+    event_id: Uuid,
+    handler: &H,
+) -> anyhow::Result<Outcome> {
+    let letter: DeadLetter =
+        sqlx::query_as("select * from dead_letters where consumer = $1 and event_id = $2")
+            .bind(consumer)
+            .bind(event_id)
+            .fetch_optional(pool)
+            .await?
+            .with_context(|| format!("no dead letter {event_id} for {consumer}"))?;
+    let event: Envelope =
+        serde_json::from_value(letter.envelope).context("the dead letter is not an envelope")?;
+    let outcome = match process(pool, consumer, handler, &event).await {
+        Ok(true) => Outcome::Processed,
+        Ok(false) => Outcome::AlreadyProcessed,
+        Err(HandlerError::Transient(err) | HandlerError::Permanent(err)) => {
+            return Err(err.context("the replay failed"))
+        }
+    };
+    sqlx::query(
+        "update dead_letters set replayed_at = now() where consumer = $1 and event_id = $2",
+    )
+    .bind(consumer)
+    .bind(event_id)
+    .execute(pool)
+    .await?;
+    Ok(outcome)
+}
