@@ -84,6 +84,19 @@ pub enum CoreEvent<'a> {
         invitation: &'a InvitationRow,
         token: &'a str,
     },
+    /// A member's role changed.
+    MemberRoleChanged {
+        organisation_id: Uuid,
+        user_id: Uuid,
+        role: Role,
+        by: Uuid,
+    },
+    /// A member left or was removed.
+    MemberRemoved {
+        organisation_id: Uuid,
+        user_id: Uuid,
+        by: Uuid,
+    },
     /// Someone joined through an invitation.
     MemberJoined {
         organisation_id: Uuid,
@@ -132,6 +145,29 @@ impl CoreEvent<'_> {
                     "role": invitation.role, "invited_by": invitation.invited_by,
                     "expires_at": invitation.expires_at, "token": token,
                 }),
+            ),
+            CoreEvent::MemberRoleChanged {
+                organisation_id,
+                user_id,
+                role,
+                by,
+            } => Envelope::new(
+                "member.role_changed",
+                1,
+                *organisation_id,
+                correlation_id,
+                json!({"user_id": user_id, "role": role, "changed_by": by}),
+            ),
+            CoreEvent::MemberRemoved {
+                organisation_id,
+                user_id,
+                by,
+            } => Envelope::new(
+                "member.removed",
+                1,
+                *organisation_id,
+                correlation_id,
+                json!({"user_id": user_id, "removed_by": by}),
             ),
             CoreEvent::MemberJoined {
                 organisation_id,

@@ -81,9 +81,23 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
         )
         .await
         .data();
-    app.join(&owner, "member@example.fr", "MEMBER").await;
+    let member = app.join(&owner, "member@example.fr", "MEMBER").await;
+    owner
+        .run(
+            "mutation($u: ID!) { updateMemberRole(userId: $u, role: ADMIN) { role } }",
+            json!({"u": member.user_id}),
+        )
+        .await
+        .data();
+    owner
+        .run(
+            "mutation($u: ID!) { removeMember(userId: $u) }",
+            json!({"u": member.user_id}),
+        )
+        .await
+        .data();
 
-    let messages = wait_for_messages(&app.events, 6).await;
+    let messages = wait_for_messages(&app.events, 8).await;
     let types: Vec<&str> = messages
         .iter()
         .map(|(_, _, e)| e["type"].as_str().unwrap())
@@ -96,7 +110,9 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
             "client.updated",
             "client.updated",
             "member.invited",
-            "member.joined"
+            "member.joined",
+            "member.role_changed",
+            "member.removed"
         ]
     );
     for (msg_id, subject, envelope) in &messages {
@@ -132,6 +148,8 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
     assert!(messages[3].2["payload"]["client"]["deleted_at"].is_string());
     assert_eq!(messages[4].2["payload"]["email"], "member@example.fr");
     assert_eq!(messages[5].2["payload"]["role"], "MEMBER");
+    assert_eq!(messages[6].2["payload"]["role"], "ADMIN");
+    assert_eq!(messages[7].2["payload"]["user_id"], member.user_id.as_str());
 }
 
 #[tokio::test]

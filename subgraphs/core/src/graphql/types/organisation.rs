@@ -5,7 +5,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use subgraph_kit::{error::is_constraint_violation, Role};
+use subgraph_kit::{error::is_constraint_violation, server::Tenant, Role};
 use uuid::Uuid;
 
 use super::identity::User;
@@ -474,6 +474,13 @@ impl OrganisationMutation {
         let row = db::membership::update_role(&mut *tx, tenant.organisation_id, user_id, role)
             .await?
             .ok_or(Error::not_found("member"))?;
+        let changed = CoreEvent::MemberRoleChanged {
+            organisation_id: tenant.organisation_id,
+            user_id,
+            role,
+            by: tenant.user_id,
+        };
+        events::record(&mut tx, &request.request_id, changed).await?;
         tx.commit().await?;
         Ok(Membership(row))
     }
@@ -483,7 +490,7 @@ impl OrganisationMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let uuid = parse_id("userId", &user_id)?;
-        remove_membership(state, tenant.organisation_id, tenant.role, uuid).await?;
+        remove_membership(state, &request.request_id, tenant, tenant.role, uuid).await?;
         Ok(user_id)
     }
 
@@ -491,7 +498,15 @@ impl OrganisationMutation {
     async fn leave_organisation(&self, ctx: &Context<'_>) -> Result<bool> {
         let (state, request) = parts(ctx);
         let tenant = request.tenant()?;
-        remove_membership(state, tenant.organisation_id, Role::Owner, tenant.user_id).await?;
+        // Anyone may leave; only the last owner's departure is refused below.
+        remove_membership(
+            state,
+            &request.request_id,
+            tenant,
+            Role::Owner,
+            tenant.user_id,
+        )
+        .await?;
         Ok(true)
     }
 }
@@ -502,10 +517,12 @@ fn owners(members: &[MembershipRow]) -> usize {
 
 async fn remove_membership(
     state: &crate::graphql::CoreState,
-    organisation_id: Uuid,
+    correlation_id: &str,
+    tenant: Tenant,
     acting_role: Role,
     user_id: Uuid,
 ) -> Result<()> {
+    let organisation_id = tenant.organisation_id;
     let mut tx = state.pool.begin().await?;
     let members = db::membership::lock_members(&mut *tx, organisation_id).await?;
     let target = members
@@ -521,6 +538,12 @@ async fn remove_membership(
         }
     }
     db::membership::delete_membership(&mut *tx, organisation_id, user_id).await?;
+    let removed = CoreEvent::MemberRemoved {
+        organisation_id,
+        user_id,
+        by: tenant.user_id,
+    };
+    events::record(&mut tx, correlation_id, removed).await?;
     tx.commit().await?;
     Ok(())
 }
