@@ -12,11 +12,18 @@ pub struct SubgraphEntry {
     pub sdl: fn() -> String,
 }
 
-pub const SUBGRAPHS: &[SubgraphEntry] = &[SubgraphEntry {
-    name: "core",
-    port: 4001,
-    sdl: subgraph_core::graphql::sdl,
-}];
+pub const SUBGRAPHS: &[SubgraphEntry] = &[
+    SubgraphEntry {
+        name: "core",
+        port: 4001,
+        sdl: subgraph_core::graphql::sdl,
+    },
+    SubgraphEntry {
+        name: "engagement",
+        port: 4004,
+        sdl: subgraph_engagement::graphql::sdl,
+    },
+];
 
 impl SubgraphEntry {
     pub fn default_url(&self) -> String {

@@ -9,10 +9,12 @@ use subgraph_kit::testing::{GraphqlClient, TestDatabase};
 use crate::{
     catalogue::{repo_root, SUPERGRAPH_PATH},
     gateway::{start_gateway, GatewayProcess},
-    stack::{core_settings, start_core, RunningSubgraph},
+    stack::{core_settings, engagement_settings, start_core, start_engagement, RunningSubgraph},
 };
 
 pub struct Stack {
+    pub engagement: RunningSubgraph,
+    pub engagement_db: TestDatabase,
     pub events: subgraph_kit::events::EventsSettings,
     pub gateway: GatewayProcess,
     pub core: RunningSubgraph,
@@ -43,22 +45,27 @@ impl Stack {
         )
         .await
         .expect("core starts");
-        let mut urls = extra_urls.clone();
-        urls.insert("core".into(), core.url());
-        let log = log_path();
-        let gateway = start_gateway(
-            supergraph,
-            &urls,
-            &format!("{}/.well-known/jwks.json", core.base_url),
-            0,
-            Some(&log),
+        let jwks_url = format!("{}/.well-known/jwks.json", core.base_url);
+        let engagement_db = TestDatabase::create(&subgraph_engagement::MIGRATOR).await;
+        let engagement = start_engagement(
+            engagement_settings(&engagement_db.url, &jwks_url, 0, events.clone()),
+            Some(engagement_db.pool.clone()),
         )
         .await
-        .unwrap_or_else(|err| {
-            let output = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("the gateway did not start: {err:#}\n--- gateway log ---\n{output}")
-        });
+        .expect("engagement starts");
+        let mut urls = extra_urls.clone();
+        urls.insert("core".into(), core.url());
+        urls.insert("engagement".into(), engagement.url());
+        let log = log_path();
+        let gateway = start_gateway(supergraph, &urls, &jwks_url, 0, Some(&log))
+            .await
+            .unwrap_or_else(|err| {
+                let output = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("the gateway did not start: {err:#}\n--- gateway log ---\n{output}")
+            });
         Self {
+            engagement,
+            engagement_db,
             events,
             gateway,
             core,

@@ -66,6 +66,51 @@ pub fn core_settings(
     }
 }
 
+/// Settings of an engagement subgraph on `port` verifying tokens with `jwks_url`.
+pub fn engagement_settings(
+    database_url: &str,
+    jwks_url: &str,
+    port: u16,
+    events: subgraph_kit::events::EventsSettings,
+) -> subgraph_engagement::config::Settings {
+    use subgraph_engagement::config::{AuthSettings, HttpSettings, Settings};
+    Settings {
+        http: HttpSettings {
+            host: "127.0.0.1".into(),
+            port,
+        },
+        database: subgraph_kit::db::DatabaseSettings::new(database_url),
+        auth: AuthSettings {
+            jwks_url: jwks_url.to_owned(),
+            issuer: "crm-core".into(),
+            audience: "crm".into(),
+        },
+        events,
+    }
+}
+
+/// Starts engagement (over `pool` if given, else its configured database).
+pub async fn start_engagement(
+    settings: subgraph_engagement::config::Settings,
+    pool: Option<PgPool>,
+) -> anyhow::Result<RunningSubgraph> {
+    let app = match pool {
+        Some(pool) => subgraph_engagement::startup::App::with_pool(settings, pool).await?,
+        None => subgraph_engagement::startup::App::build(settings).await?,
+    };
+    let address = app.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Ok(RunningSubgraph {
+        name: "engagement",
+        base_url: format!("http://{address}"),
+        shutdown: Some(tx),
+        task: Some(task),
+    })
+}
+
 /// Starts core over an already migrated `pool`.
 pub async fn start_core(
     settings: subgraph_core::config::Settings,

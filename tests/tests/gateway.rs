@@ -236,3 +236,39 @@ async fn graphiql_health_readiness_and_request_ids_are_served() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["data"]["__typename"], "Query");
 }
+
+#[tokio::test]
+async fn a_new_client_becomes_a_notification_read_across_subgraphs() {
+    let stack = Stack::start().await;
+    let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
+    let created = owner
+        .run(CREATE, json!({"input": {"kind": "PERSON", "name": "Durand", "firstName": "Léa", "addresses": []}}))
+        .await;
+    let client_id = created.data()["createClient"]["id"].clone();
+
+    // One query, three hops: core's User, engagement's notifications, core's Client again.
+    let query = "{ me { user { email unreadNotificationCount notifications(first: 5) {
+        edges { node { kind title link client { id name displayName } } } } } } }";
+    let response = subgraph_kit::testing::wait_for(std::time::Duration::from_secs(20), || async {
+        let response = owner.run(query, json!({})).await;
+        (response.errors().is_empty()
+            && response.body["data"]["me"]["user"]["unreadNotificationCount"] == 1)
+            .then_some(response)
+    })
+    .await
+    .expect("the notification arrives");
+    let user = &response.data()["me"]["user"];
+    assert_eq!(user["email"], "owner@example.fr");
+    let node = &user["notifications"]["edges"][0]["node"];
+    assert_eq!(node["kind"], "NEW_CLIENT");
+    assert_eq!(node["client"]["id"], client_id);
+    assert_eq!(node["client"]["name"], "Durand");
+    assert_eq!(node["client"]["displayName"], "Léa Durand");
+
+    // Another organisation sees none of it.
+    let (intruder, _) = stack.sign_up("intruder@example.fr", "Evil").await;
+    let theirs = intruder
+        .run("{ notifications { totalCount } }", json!({}))
+        .await;
+    assert_eq!(theirs.data()["notifications"]["totalCount"], 0);
+}

@@ -172,14 +172,34 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     )
     .await
     .context("starting the core subgraph")?;
+    let jwks_url = format!("{}/.well-known/jwks.json", core.base_url);
+    let engagement_port = SUBGRAPHS
+        .iter()
+        .find(|s| s.name == "engagement")
+        .map_or(4004, |s| s.port);
+    let engagement = crm_e2e::stack::start_engagement(
+        crm_e2e::stack::engagement_settings(
+            &services::database_url(&postgres, "crm_engagement"),
+            &jwks_url,
+            engagement_port,
+            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
+        ),
+        None,
+    )
+    .await
+    .context("starting the engagement subgraph")?;
     if demo {
         services::load_demo_data(&core.url()).await?;
     }
-    let urls: HashMap<String, String> = [("core".to_owned(), core.url())].into();
+    let urls: HashMap<String, String> = [
+        ("core".to_owned(), core.url()),
+        ("engagement".to_owned(), engagement.url()),
+    ]
+    .into();
     let gateway = crm_e2e::gateway::start_gateway(
         &repo_root().join(SUPERGRAPH_PATH),
         &urls,
-        &format!("{}/.well-known/jwks.json", core.base_url),
+        &jwks_url,
         port,
         Some(Path::new(".dev/gateway.log")),
     )
@@ -187,7 +207,8 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     .context("starting the gateway (its log is .dev/gateway.log)")?;
     println!();
     println!("  GraphiQL:  {}  (open it in a browser)", gateway.url());
-    println!("  core:      {}", core.url());
+    println!("  core:       {}", core.url());
+    println!("  engagement: {}", engagement.url());
     if demo {
         println!(
             "  demo user: {} / {}",
@@ -198,6 +219,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     println!("  logs:      .dev/gateway.log   (Ctrl-C stops everything)");
     subgraph_kit::server::shutdown_signal().await;
     drop(gateway);
+    engagement.stop().await;
     core.stop().await;
     Ok(())
 }

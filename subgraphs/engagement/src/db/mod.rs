@@ -1,0 +1,5 @@
+//! Engagement's SQL. Every function takes an executor; every query filters on
+//! `organisation_id` first.
+
+pub mod member;
+pub mod notification;

@@ -1,0 +1,61 @@
+//! Engagement's GraphQL schema: notifications, the fields it contributes to core's `User`,
+//! and references to core's `Client` that the gateway resolves.
+
+pub mod notification;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, ID};
+use sqlx::PgPool;
+use subgraph_kit::server::RequestContext;
+use uuid::Uuid;
+
+use crate::error::Error;
+use notification::{NotificationMutation, NotificationQuery};
+
+/// What resolvers share across requests.
+#[derive(Clone)]
+pub struct EngagementState {
+    pub pool: PgPool,
+}
+
+#[derive(MergedObject, Default)]
+pub struct Query(NotificationQuery, notification::EntityQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(NotificationMutation);
+
+pub type EngagementSchema = Schema<Query, Mutation, EmptySubscription>;
+
+pub fn build_schema(state: EngagementState) -> EngagementSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .limit_depth(16)
+        .limit_complexity(5_000)
+        .data(state)
+        .finish()
+}
+
+/// The subgraph SDL, as `_service { sdl }` serves it and `schema/engagement.graphql` commits it.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .finish()
+        .sdl_with_options(SDLExportOptions::new().federation())
+}
+
+pub(crate) fn parts<'a>(ctx: &'a Context<'_>) -> (&'a EngagementState, &'a RequestContext) {
+    (
+        ctx.data_unchecked::<EngagementState>(),
+        ctx.data_unchecked::<RequestContext>(),
+    )
+}
+
+pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
+    Uuid::parse_str(id.as_str()).map_err(|_| {
+        Error::Invalid(subgraph_kit::error::Invalid::new(
+            field,
+            "is not a valid id",
+        ))
+    })
+}

@@ -1,0 +1,19 @@
+//! The engagement subgraph: notifications for the people of an organisation, created from
+//! the domain events of the other subgraphs. (Tasks, activities, e-mail and the live
+//! subscriptions come next.)
+
+/// Settings: defaults, optional file, environment.
+pub mod config;
+/// SQL, one module per aggregate.
+pub mod db;
+/// The subgraph's error enum and its `extensions.code` mapping.
+pub mod error;
+/// Consumers of other subgraphs' events.
+pub mod events;
+/// Schema, roots, entities.
+pub mod graphql;
+/// Building and running the HTTP server and the consumers.
+pub mod startup;
+
+/// Engagement's migrations, embedded: used by startup and by tests alike.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/engagement");

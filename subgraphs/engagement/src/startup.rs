@@ -1,0 +1,97 @@
+//! Building the engagement subgraph: database, token verifier (core's JWKS), schema, HTTP
+//! routes and event consumers, bound to a listener (port 0 picks a free port).
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use axum::Router;
+use sqlx::PgPool;
+use subgraph_kit::{
+    auth::{TokenPolicy, TokenVerifier},
+    consumer,
+    events::EventsSettings,
+    server::{self, GraphqlEndpoint},
+};
+use tokio::{net::TcpListener, sync::watch};
+
+use crate::{
+    config::Settings,
+    events::{notifications_consumer, NotificationsHandler},
+    graphql::{build_schema, EngagementState},
+};
+
+/// A built, bound, not yet running engagement subgraph.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    pool: PgPool,
+    nats: async_nats::Client,
+    events: EventsSettings,
+}
+
+impl App {
+    /// Connects to (and creates, migrates) the database, then builds the app.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool =
+            subgraph_kit::db::connect_and_migrate(&settings.database, &crate::MIGRATOR).await?;
+        Self::with_pool(settings, pool).await
+    }
+
+    /// Builds the app over an existing, migrated pool (tests hand in a fresh database).
+    pub async fn with_pool(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let verifier = TokenVerifier::remote(
+            TokenPolicy {
+                issuer: settings.auth.issuer.clone(),
+                audience: settings.auth.audience.clone(),
+            },
+            settings.auth.jwks_url.clone(),
+            Duration::from_secs(30),
+        );
+        let endpoint = GraphqlEndpoint {
+            schema: build_schema(EngagementState { pool: pool.clone() }),
+            verifier,
+            attach: Arc::new(|request, _| request),
+        };
+        let router = server::router(endpoint, pool.clone());
+        let nats = subgraph_kit::events::connect(&settings.events, "crm-engagement").await?;
+        let address = format!("{}:{}", settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        Ok(Self {
+            listener,
+            router,
+            pool,
+            nats,
+            events: settings.events,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves, and consumes events, until `shutdown` resolves.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        let notifications = tokio::spawn(consumer::run(
+            self.pool.clone(),
+            self.nats.clone(),
+            self.events.clone(),
+            notifications_consumer(),
+            NotificationsHandler,
+            stopped,
+        ));
+        let served = server::serve(self.listener, self.router, Box::pin(shutdown)).await;
+        let _ = stop.send(true);
+        let _ = notifications.await;
+        served
+    }
+}
