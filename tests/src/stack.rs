@@ -99,16 +99,28 @@ pub async fn start_engagement(
         None => subgraph_engagement::startup::App::build(settings).await?,
     };
     let address = app.local_addr()?;
+    Ok(spawn("engagement", address, |stop| app.run_until(stop)))
+}
+
+/// Runs a built app on this runtime until its handle stops or drops.
+fn spawn<F>(
+    name: &'static str,
+    address: std::net::SocketAddr,
+    run: impl FnOnce(std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>) -> F,
+) -> RunningSubgraph
+where
+    F: std::future::Future<Output = std::io::Result<()>> + Send + 'static,
+{
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until(async move {
+    let task = tokio::spawn(run(Box::pin(async move {
         let _ = rx.await;
-    }));
-    Ok(RunningSubgraph {
-        name: "engagement",
+    })));
+    RunningSubgraph {
+        name,
         base_url: format!("http://{address}"),
         shutdown: Some(tx),
         task: Some(task),
-    })
+    }
 }
 
 /// Starts core over an already migrated `pool`.
@@ -121,14 +133,5 @@ pub async fn start_core(
         None => subgraph_core::startup::App::build(settings).await?,
     };
     let address = app.local_addr()?;
-    let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until(async move {
-        let _ = rx.await;
-    }));
-    Ok(RunningSubgraph {
-        name: "core",
-        base_url: format!("http://{address}"),
-        shutdown: Some(tx),
-        task: Some(task),
-    })
+    Ok(spawn("core", address, |stop| app.run_until(stop)))
 }

@@ -56,10 +56,7 @@ impl App {
         );
         let nats = events::connect(&settings.events, "crm-core").await?;
         let relay = Relay::new(pool.clone(), nats, settings.events.clone());
-        let address = format!("{}:{}", settings.http.host, settings.http.port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
+        let listener = settings.http.bind().await?;
         Ok(Self {
             listener,
             router,

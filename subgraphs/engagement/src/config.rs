@@ -4,6 +4,7 @@
 
 use anyhow::Context;
 use serde::Deserialize;
+pub use subgraph_kit::server::HttpSettings;
 use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -13,15 +14,6 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub events: EventsSettings,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpSettings {
-    /// Address to listen on.
-    pub host: String,
-    /// Port to listen on; 0 picks a free one (tests).
-    pub port: u16,
 }
 
 #[derive(Debug, Clone, Deserialize)]

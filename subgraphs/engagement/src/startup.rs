@@ -3,7 +3,6 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
-use anyhow::Context;
 use axum::Router;
 use sqlx::PgPool;
 use subgraph_kit::{
@@ -54,10 +53,7 @@ impl App {
         };
         let router = server::router(endpoint, pool.clone());
         let nats = subgraph_kit::events::connect(&settings.events, "crm-engagement").await?;
-        let address = format!("{}:{}", settings.http.host, settings.http.port);
-        let listener = TcpListener::bind(&address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
+        let listener = settings.http.bind().await?;
         Ok(Self {
             listener,
             router,

@@ -22,6 +22,34 @@ use crate::{
     Role,
 };
 
+/// Where a subgraph listens.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to listen on.
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (tests).
+    pub port: u16,
+}
+
+impl HttpSettings {
+    /// Loopback on `port`.
+    pub fn local(port: u16) -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port,
+        }
+    }
+
+    /// Binds the listener.
+    pub async fn bind(&self) -> anyhow::Result<TcpListener> {
+        let address = format!("{}:{}", self.host, self.port);
+        TcpListener::bind(&address)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))
+    }
+}
+
 /// Header carrying the id that ties a request's logs across the gateway and subgraphs.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
