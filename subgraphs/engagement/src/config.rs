@@ -47,7 +47,8 @@ impl Settings {
             .set_default("events.subject_prefix", "crm.events")?
             .set_default("events.stream", "CRM_EVENTS")?
             .set_default("events.duplicate_window_seconds", 120)?
-            .set_default("events.retention_days", 7)?;
+            .set_default("events.retention_days", 7)?
+            .set_default("events.live_prefix", "crm.live")?;
         if let Ok(file) = std::env::var("ENGAGEMENT_CONFIG_FILE") {
             builder = builder.add_source(config::File::with_name(&file));
         }

@@ -5,11 +5,14 @@
 use sqlx::PgConnection;
 use subgraph_kit::{
     consumer::{ConsumerSpec, Handler, HandlerError},
-    events::Envelope,
+    events::{Envelope, EventsSettings},
 };
 use uuid::Uuid;
 
-use crate::db;
+use crate::db::{self, notification::NotificationRow};
+
+/// The live topic that feeds `notificationAdded`.
+pub const NOTIFICATIONS_TOPIC: &str = "notifications";
 
 /// The durable consumer of this module.
 pub fn notifications_consumer() -> ConsumerSpec {
@@ -25,7 +28,12 @@ pub fn notifications_consumer() -> ConsumerSpec {
     )
 }
 
-pub struct NotificationsHandler;
+/// Keeps the members projection and creates notifications; once committed, announces each new
+/// notification on its recipient's live subject.
+pub struct NotificationsHandler {
+    pub nats: async_nats::Client,
+    pub events: EventsSettings,
+}
 
 fn field<'a>(event: &'a Envelope, path: &[&str]) -> Result<&'a serde_json::Value, HandlerError> {
     let mut value = &event.payload;
@@ -56,8 +64,35 @@ fn str_field<'a>(event: &'a Envelope, path: &[&str]) -> Result<&'a str, HandlerE
 }
 
 impl Handler for NotificationsHandler {
-    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+    type Output = Vec<NotificationRow>;
+
+    async fn committed(&self, created: Vec<NotificationRow>) {
+        for row in created {
+            let subject =
+                self.events
+                    .live_subject(row.organisation_id, row.user_id, NOTIFICATIONS_TOPIC);
+            let published = match serde_json::to_vec(&row) {
+                Ok(body) => self
+                    .nats
+                    .publish(subject, body.into())
+                    .await
+                    .map_err(anyhow::Error::from),
+                Err(err) => Err(err.into()),
+            };
+            // Live delivery is best effort: the notification is stored, clients catch up by query.
+            if let Err(err) = published {
+                tracing::warn!(notification = %row.id, error = %err, "cannot announce a notification live");
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &Envelope,
+    ) -> Result<Vec<NotificationRow>, HandlerError> {
         let org = event.organisation_id;
+        let mut created = Vec::new();
         match event.event_type.as_str() {
             "organisation.created" => {
                 db::member::upsert_member(
@@ -88,7 +123,7 @@ impl Handler for NotificationsHandler {
                 for user_id in
                     db::member::members_with_roles(&mut *tx, org, &["OWNER", "ADMIN"]).await?
                 {
-                    db::notification::insert_notification(
+                    let inserted = db::notification::insert_notification(
                         &mut *tx,
                         db::notification::NewNotification {
                             organisation_id: org,
@@ -102,6 +137,7 @@ impl Handler for NotificationsHandler {
                         },
                     )
                     .await?;
+                    created.extend(inserted);
                 }
             }
             other => {
@@ -110,6 +146,6 @@ impl Handler for NotificationsHandler {
                 )));
             }
         }
-        Ok(())
+        Ok(created)
     }
 }

@@ -46,13 +46,17 @@ impl App {
             settings.auth.jwks_url.clone(),
             Duration::from_secs(30),
         );
+        let nats = subgraph_kit::events::connect(&settings.events, "crm-engagement").await?;
         let endpoint = GraphqlEndpoint {
-            schema: build_schema(EngagementState { pool: pool.clone() }),
+            schema: build_schema(EngagementState {
+                pool: pool.clone(),
+                nats: nats.clone(),
+                events: settings.events.clone(),
+            }),
             verifier,
             attach: Arc::new(|request, _| request),
         };
         let router = server::router(endpoint, pool.clone());
-        let nats = subgraph_kit::events::connect(&settings.events, "crm-engagement").await?;
         let listener = settings.http.bind().await?;
         Ok(Self {
             listener,
@@ -82,7 +86,10 @@ impl App {
             self.nats.clone(),
             self.events.clone(),
             notifications_consumer(),
-            NotificationsHandler,
+            NotificationsHandler {
+                nats: self.nats.clone(),
+                events: self.events.clone(),
+            },
             stopped,
         ));
         let served = server::serve(self.listener, self.router, Box::pin(shutdown)).await;

@@ -40,11 +40,20 @@ impl From<sqlx::Error> for HandlerError {
 
 /// Handles one event inside the transaction that marks it processed.
 pub trait Handler: Send + Sync + 'static {
+    /// What the handler hands over to `committed`.
+    type Output: Send;
+
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
         event: &'a Envelope,
-    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+    ) -> impl Future<Output = Result<Self::Output, HandlerError>> + Send + 'a;
+
+    /// Runs after the transaction committed: for best-effort side effects that must never
+    /// announce an uncommitted change (live notifications). Not retried.
+    fn committed(&self, _output: Self::Output) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 }
 
 /// A consumer's identity and delivery policy.
@@ -109,8 +118,9 @@ pub async fn process<H: Handler>(
     if !fresh {
         return Ok(false);
     }
-    handler.handle(&mut tx, event).await?;
+    let output = handler.handle(&mut tx, event).await?;
     tx.commit().await?;
+    handler.committed(output).await;
     Ok(true)
 }
 

@@ -37,6 +37,9 @@ pub struct EventsSettings {
     pub duplicate_window_seconds: u64,
     /// Days the stream keeps events.
     pub retention_days: u64,
+    /// Prefix of the live subjects (plain NATS, not stored) that feed GraphQL subscriptions:
+    /// `<live_prefix>.<organisation>.<user>.<topic>`.
+    pub live_prefix: String,
 }
 
 impl EventsSettings {
@@ -47,7 +50,13 @@ impl EventsSettings {
             stream: "CRM_EVENTS".into(),
             duplicate_window_seconds: 120,
             retention_days: 7,
+            live_prefix: "crm.live".into(),
         }
+    }
+
+    /// The live subject of `topic` for one user of one organisation.
+    pub fn live_subject(&self, organisation_id: Uuid, user_id: Uuid, topic: &str) -> String {
+        format!("{}.{organisation_id}.{user_id}.{topic}", self.live_prefix)
     }
 
     /// The subject of an event type (`client.created` → `crm.events.client.created`).

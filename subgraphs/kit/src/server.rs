@@ -3,10 +3,10 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use async_graphql::{ObjectType, Schema, SubscriptionType};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{Data, ObjectType, Schema, SubscriptionType};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
-    extract::State,
+    extract::{State, WebSocketUpgrade},
     http::{header::AUTHORIZATION, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
@@ -138,7 +138,9 @@ impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
     }
 }
 
-/// The routes every subgraph serves. Subgraph-specific routes are merged by the caller.
+/// The routes every subgraph serves: `/graphql` (HTTP), `/ws` (subscriptions over
+/// graphql-transport-ws), `/health`, `/readiness`. Subgraph-specific routes are merged by the
+/// caller.
 pub fn router<Q, M, S>(endpoint: GraphqlEndpoint<Q, M, S>, pool: PgPool) -> Router
 where
     Q: ObjectType + 'static,
@@ -150,6 +152,7 @@ where
             "/graphql",
             get(graphql_handler::<Q, M, S>).post(graphql_handler::<Q, M, S>),
         )
+        .route("/ws", get(websocket_handler::<Q, M, S>))
         .with_state(endpoint)
         .merge(
             Router::new()
@@ -219,6 +222,71 @@ where
         }
     }
     GraphQLResponse::from(response).into_response()
+}
+
+/// Subscriptions: the identity comes from the `connection_init` payload (the gateway puts the
+/// propagated `authorization` header there), verified like any token; without one the
+/// connection is refused. Closing the socket drops the subscription streams.
+async fn websocket_handler<Q, M, S>(
+    State(endpoint): State<GraphqlEndpoint<Q, M, S>>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let GraphqlEndpoint {
+        schema, verifier, ..
+    } = endpoint;
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    connection_data(&verifier, &payload).await
+                })
+                .serve()
+        })
+}
+
+async fn connection_data(
+    verifier: &TokenVerifier,
+    payload: &serde_json::Value,
+) -> async_graphql::Result<Data> {
+    let field = |name: &str| {
+        payload
+            .as_object()
+            .and_then(|fields| {
+                fields
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            })
+            .and_then(|(_, value)| value.as_str())
+    };
+    let token = field("authorization")
+        .and_then(bearer_token)
+        .ok_or_else(|| {
+            coded(
+                ErrorCode::Unauthenticated,
+                "send `Authorization: Bearer <token>` in connection_init",
+            )
+        })?;
+    let identity = verifier
+        .verify(token)
+        .await
+        .map_err(|err| coded(ErrorCode::Unauthenticated, err.to_string()))?;
+    let request_id = field(REQUEST_ID_HEADER)
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::now_v7().to_string());
+    let mut data = Data::default();
+    data.insert(RequestContext {
+        identity: Some(identity),
+        request_id,
+    });
+    Ok(data)
 }
 
 fn unauthenticated(err: &AuthError) -> Response {

@@ -243,6 +243,7 @@ pub fn isolated_events(nats_url: &str) -> crate::events::EventsSettings {
     let id = Uuid::new_v4().simple().to_string();
     crate::events::EventsSettings {
         subject_prefix: format!("test_{id}.crm.events"),
+        live_prefix: format!("test_{id}.crm.live"),
         stream: format!("TEST_{}", id.to_uppercase()),
         ..crate::events::EventsSettings::new(nats_url)
     }

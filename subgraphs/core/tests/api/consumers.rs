@@ -50,6 +50,8 @@ impl Recorder {
 }
 
 impl Handler for Recorder {
+    type Output = ();
+
     async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         sqlx::query("insert into test_effects (event_id) values ($1)")

@@ -5,7 +5,7 @@ use sqlx::PgExecutor;
 use subgraph_kit::pagination::PageRequest;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct NotificationRow {
     pub id: Uuid,
     pub organisation_id: Uuid,

@@ -3,18 +3,21 @@
 
 pub mod notification;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, ID};
+use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, ID};
 use sqlx::PgPool;
 use subgraph_kit::server::RequestContext;
 use uuid::Uuid;
 
 use crate::error::Error;
-use notification::{NotificationMutation, NotificationQuery};
+use notification::{NotificationMutation, NotificationQuery, Subscription};
 
 /// What resolvers share across requests.
 #[derive(Clone)]
 pub struct EngagementState {
     pub pool: PgPool,
+    /// Live subscriptions listen on NATS subjects.
+    pub nats: async_nats::Client,
+    pub events: subgraph_kit::events::EventsSettings,
 }
 
 #[derive(MergedObject, Default)]
@@ -23,10 +26,10 @@ pub struct Query(NotificationQuery, notification::EntityQuery);
 #[derive(MergedObject, Default)]
 pub struct Mutation(NotificationMutation);
 
-pub type EngagementSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type EngagementSchema = Schema<Query, Mutation, Subscription>;
 
 pub fn build_schema(state: EngagementState) -> EngagementSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .enable_federation()
         .enable_subscription_in_federation()
         .limit_depth(16)
@@ -37,7 +40,7 @@ pub fn build_schema(state: EngagementState) -> EngagementSchema {
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/engagement.graphql` commits it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .enable_federation()
         .enable_subscription_in_federation()
         .finish()

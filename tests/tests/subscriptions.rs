@@ -1,0 +1,309 @@
+//! Live notifications through the gateway: WebSocket (graphql-transport-ws) and SSE clients
+//! get their own organisation's and user's events, with fields of other subgraphs resolved.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use crm_e2e::harness::Stack;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+use uuid::Uuid;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const SUBSCRIPTION: &str =
+    "subscription { notificationAdded { kind title message client { name displayName } } }";
+
+struct Subscriber {
+    socket: Socket,
+    organisation_id: Uuid,
+    user_id: Uuid,
+}
+
+/// Opens a graphql-transport-ws connection through the gateway and subscribes.
+async fn open(stack: &Stack, token: &str) -> Result<Socket, String> {
+    let mut request = format!("ws://127.0.0.1:{}/graphql", stack.gateway.port)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    let init =
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    match next_message(&mut socket).await {
+        Some(m) if m["type"] == "connection_ack" => {}
+        other => return Err(format!("no connection_ack: {other:?}")),
+    }
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}});
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    Ok(socket)
+}
+
+/// The next protocol message (pings answered), or `None` when the socket closes or 20 s pass.
+async fn next_message(socket: &mut Socket) -> Option<Value> {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .ok()??
+            .ok()?;
+        match frame {
+            Message::Text(text) => {
+                let message: Value = serde_json::from_str(&text).ok()?;
+                if message["type"] == "ping" {
+                    socket
+                        .send(Message::text(json!({"type": "pong"}).to_string()))
+                        .await
+                        .ok()?;
+                    continue;
+                }
+                return Some(message);
+            }
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Publishes probes on the subscriber's own live subject until one comes through: from then
+/// on the whole path (gateway → engagement → NATS) is established.
+async fn wait_until_live(stack: &Stack, subscriber: &mut Subscriber) {
+    let nats = async_nats::connect(stack.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let subject = stack.events.live_subject(
+        subscriber.organisation_id,
+        subscriber.user_id,
+        "notifications",
+    );
+    let probe = json!({
+        "id": Uuid::new_v4(), "organisation_id": subscriber.organisation_id, "user_id": subscriber.user_id,
+        "kind": "SYSTEM", "title": "probe", "message": "probe", "link": null, "metadata": {},
+        "source_event_id": null, "read_at": null, "created_at": "2026-01-01T00:00:00Z"
+    });
+    for _ in 0..200 {
+        nats.publish(subject.clone(), probe.to_string().into())
+            .await
+            .unwrap();
+        nats.flush().await.unwrap();
+        let arrived = tokio::time::timeout(
+            Duration::from_millis(100),
+            next_message(&mut subscriber.socket),
+        )
+        .await;
+        if let Ok(Some(message)) = arrived {
+            assert_eq!(message["type"], "next", "{message}");
+            assert_eq!(
+                message["payload"]["data"]["notificationAdded"]["title"],
+                "probe"
+            );
+            return;
+        }
+    }
+    panic!("the subscription never became live");
+}
+
+/// The next notification that is not a probe.
+async fn next_notification(socket: &mut Socket) -> Value {
+    loop {
+        let message = next_message(socket).await.expect("a notification");
+        assert_eq!(message["type"], "next", "{message}");
+        let notification = message["payload"]["data"]["notificationAdded"].clone();
+        if notification["title"] != "probe" {
+            return notification;
+        }
+    }
+}
+
+async fn subscriber(
+    stack: &Stack,
+    email: &str,
+    organisation: &str,
+) -> (subgraph_kit::testing::GraphqlClient, Subscriber) {
+    let (client, payload) = stack.sign_up(email, organisation).await;
+    let token = client.token.clone().unwrap();
+    let socket = open(stack, &token).await.unwrap();
+    let mut subscriber = Subscriber {
+        socket,
+        organisation_id: payload["organisation"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+        user_id: payload["user"]["id"].as_str().unwrap().parse().unwrap(),
+    };
+    wait_until_live(stack, &mut subscriber).await;
+    (client, subscriber)
+}
+
+async fn create_client(client: &subgraph_kit::testing::GraphqlClient, name: &str) {
+    client
+        .run(
+            "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
+            json!({"input": {"kind": "PERSON", "name": name, "firstName": "Léa"}}),
+        )
+        .await
+        .data();
+}
+
+#[tokio::test]
+async fn a_websocket_subscriber_receives_its_organisations_new_clients_with_their_names() {
+    let stack = Stack::start().await;
+    let (acme, mut acme_socket) = subscriber(&stack, "owner@acme.fr", "Acme").await;
+    let (globex, mut globex_socket) = subscriber(&stack, "owner@globex.fr", "Globex").await;
+
+    create_client(&acme, "Durand").await;
+    create_client(&globex, "Martin").await;
+
+    let received = next_notification(&mut acme_socket.socket).await;
+    assert_eq!(received["kind"], "NEW_CLIENT");
+    assert_eq!(
+        received["client"]["name"], "Durand",
+        "resolved from core by the gateway"
+    );
+    assert_eq!(received["client"]["displayName"], "Léa Durand");
+    // Globex's first real event is its own: Acme's, published earlier, never reached it.
+    let theirs = next_notification(&mut globex_socket.socket).await;
+    assert_eq!(theirs["client"]["name"], "Martin");
+}
+
+#[tokio::test]
+async fn a_subscription_without_a_valid_token_is_refused() {
+    let stack = Stack::start().await;
+    for token in ["garbage", ""] {
+        let refused = match open(&stack, token).await {
+            Err(_) => true,
+            Ok(mut socket) => {
+                // Refused means an error or a close; silence would be an open subscription.
+                match tokio::time::timeout(Duration::from_secs(10), socket.next()).await {
+                    Err(_) => false,
+                    Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => true,
+                    Ok(Some(Ok(Message::Text(text)))) => {
+                        let message: Value = serde_json::from_str(&text).unwrap();
+                        message["type"] == "error" || message["payload"]["errors"].is_array()
+                    }
+                    Ok(Some(Ok(other))) => panic!("unexpected frame {other:?}"),
+                }
+            }
+        };
+        assert!(refused, "token {token:?} was accepted");
+    }
+}
+
+#[tokio::test]
+async fn closing_the_socket_releases_the_subscription_on_the_server() {
+    let stack = Stack::start().await;
+    let (_, subscriber) = subscriber(&stack, "owner@acme.fr", "Acme").await;
+    let nats = async_nats::connect(stack.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let subject = stack.events.live_subject(
+        subscriber.organisation_id,
+        subscriber.user_id,
+        "notifications",
+    );
+    // While subscribed, someone listens on the subject: a request finds interest (and times out).
+    let listened = tokio::time::timeout(
+        Duration::from_millis(300),
+        nats.request(subject.clone(), "".into()),
+    )
+    .await;
+    assert!(
+        listened.is_err(),
+        "expected interest on {subject}, got {listened:?}"
+    );
+
+    let mut socket = subscriber.socket;
+    socket.close(None).await.unwrap();
+    drop(socket);
+    let released = subgraph_kit::testing::wait_for(Duration::from_secs(20), || {
+        let (nats, subject) = (nats.clone(), subject.clone());
+        async move {
+            let answer =
+                tokio::time::timeout(Duration::from_millis(200), nats.request(subject, "".into()))
+                    .await;
+            match answer {
+                Ok(Err(err)) if err.kind() == async_nats::RequestErrorKind::NoResponders => {
+                    Some(())
+                }
+                _ => None,
+            }
+        }
+    })
+    .await;
+    assert!(
+        released.is_some(),
+        "the NATS subscription outlived the client"
+    );
+}
+
+#[tokio::test]
+async fn an_sse_subscriber_receives_the_same_events() {
+    let stack = Stack::start().await;
+    let (client, payload) = stack.sign_up("owner@acme.fr", "Acme").await;
+    let token = client.token.clone().unwrap();
+    let organisation_id: Uuid = payload["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let user_id: Uuid = payload["user"]["id"].as_str().unwrap().parse().unwrap();
+    let response = reqwest::Client::new()
+        .post(stack.gateway.url())
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": SUBSCRIPTION}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let mut body = response.bytes_stream();
+    let nats = async_nats::connect(stack.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let subject = stack
+        .events
+        .live_subject(organisation_id, user_id, "notifications");
+    let mut buffer = String::new();
+    let mut created = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    // Probe until the stream is live, then create a client and wait for its notification.
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no event over SSE: {buffer}"
+        );
+        if !created {
+            let probe = json!({"id": Uuid::new_v4(), "organisation_id": organisation_id, "user_id": user_id,
+                "kind": "SYSTEM", "title": "probe", "message": "probe", "link": null, "metadata": {},
+                "source_event_id": null, "read_at": null, "created_at": "2026-01-01T00:00:00Z"});
+            nats.publish(subject.clone(), probe.to_string().into())
+                .await
+                .unwrap();
+            nats.flush().await.unwrap();
+        }
+        if let Ok(Some(Ok(chunk))) =
+            tokio::time::timeout(Duration::from_millis(100), body.next()).await
+        {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        if !created && buffer.contains("probe") {
+            created = true;
+            create_client(&client, "Durand").await;
+        }
+        if buffer.contains("Durand") {
+            break;
+        }
+    }
+    assert!(buffer.contains("\"name\":\"Durand\""), "{buffer}");
+}
