@@ -272,3 +272,42 @@ async fn a_new_client_becomes_a_notification_read_across_subgraphs() {
         .await;
     assert_eq!(theirs.data()["notifications"]["totalCount"], 0);
 }
+
+#[tokio::test]
+async fn a_clients_tasks_come_from_engagement_in_the_same_query() {
+    let stack = Stack::start().await;
+    let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
+    let created = owner
+        .run(
+            CREATE,
+            json!({"input": {"kind": "COMPANY", "name": "Boulangerie Petit", "addresses": []}}),
+        )
+        .await;
+    let client_id = created.data()["createClient"]["id"].clone();
+    for title in ["Relancer le devis", "Envoyer le contrat"] {
+        owner
+            .run(
+                "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",
+                json!({"input": {"title": title, "clientId": client_id, "kind": "FOLLOW_UP"}}),
+            )
+            .await
+            .data();
+    }
+    let response = owner
+        .run(
+            "query($id: ID!) { client(id: $id) { name tasks { title status client { name } } } }",
+            json!({"id": client_id}),
+        )
+        .await;
+    let client = &response.data()["client"];
+    assert_eq!(client["name"], "Boulangerie Petit");
+    let titles: Vec<&str> = client["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles.contains(&"Relancer le devis") && titles.contains(&"Envoyer le contrat"));
+    assert_eq!(client["tasks"][0]["client"]["name"], "Boulangerie Petit");
+}

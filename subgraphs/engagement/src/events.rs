@@ -30,6 +30,28 @@ pub fn notifications_consumer() -> ConsumerSpec {
 
 /// Keeps the members projection and creates notifications; once committed, announces each new
 /// notification on its recipient's live subject.
+/// Publishes committed notifications on their recipients' live subjects. Best effort: the
+/// notifications are stored, and a client that missed one catches up by query.
+pub async fn announce(
+    nats: &async_nats::Client,
+    events: &EventsSettings,
+    created: &[NotificationRow],
+) {
+    for row in created {
+        let subject = events.live_subject(row.organisation_id, row.user_id, NOTIFICATIONS_TOPIC);
+        let published = match serde_json::to_vec(row) {
+            Ok(body) => nats
+                .publish(subject, body.into())
+                .await
+                .map_err(anyhow::Error::from),
+            Err(err) => Err(err.into()),
+        };
+        if let Err(err) = published {
+            tracing::warn!(notification = %row.id, error = %err, "cannot announce a notification live");
+        }
+    }
+}
+
 pub struct NotificationsHandler {
     pub nats: async_nats::Client,
     pub events: EventsSettings,

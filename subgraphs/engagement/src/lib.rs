@@ -1,11 +1,13 @@
 //! The engagement subgraph: notifications for the people of an organisation, created from
-//! the domain events of the other subgraphs. (Tasks, activities, e-mail and the live
-//! subscriptions come next.)
+//! the domain events of the other subgraphs and pushed live, and the organisation's tasks.
+//! (Activities and e-mail come next.)
 
 /// Settings: defaults, optional file, environment.
 pub mod config;
 /// SQL, one module per aggregate.
 pub mod db;
+/// Rules as types: task statuses and transitions.
+pub mod domain;
 /// The subgraph's error enum and its `extensions.code` mapping.
 pub mod error;
 /// Consumers of other subgraphs' events.

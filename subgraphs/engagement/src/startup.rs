@@ -1,7 +1,7 @@
 //! Building the engagement subgraph: database, token verifier (core's JWKS), schema, HTTP
 //! routes and event consumers, bound to a listener (port 0 picks a free port).
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, net::SocketAddr, time::Duration};
 
 use axum::Router;
 use sqlx::PgPool;
@@ -16,7 +16,7 @@ use tokio::{net::TcpListener, sync::watch};
 use crate::{
     config::Settings,
     events::{notifications_consumer, NotificationsHandler},
-    graphql::{build_schema, EngagementState},
+    graphql::{attach_request_data, build_schema, EngagementState},
 };
 
 /// A built, bound, not yet running engagement subgraph.
@@ -54,7 +54,7 @@ impl App {
                 events: settings.events.clone(),
             }),
             verifier,
-            attach: Arc::new(|request, _| request),
+            attach: attach_request_data(pool.clone()),
         };
         let router = server::router(endpoint, pool.clone());
         let listener = settings.http.bind().await?;

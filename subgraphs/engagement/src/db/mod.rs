@@ -3,3 +3,4 @@
 
 pub mod member;
 pub mod notification;
+pub mod task;

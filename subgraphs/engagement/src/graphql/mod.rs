@@ -2,6 +2,7 @@
 //! and references to core's `Client` that the gateway resolves.
 
 pub mod notification;
+pub mod task;
 
 use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, ID};
 use sqlx::PgPool;
@@ -21,10 +22,14 @@ pub struct EngagementState {
 }
 
 #[derive(MergedObject, Default)]
-pub struct Query(NotificationQuery, notification::EntityQuery);
+pub struct Query(
+    NotificationQuery,
+    task::TaskQuery,
+    notification::EntityQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(NotificationMutation);
+pub struct Mutation(NotificationMutation, task::TaskMutation);
 
 pub type EngagementSchema = Schema<Query, Mutation, Subscription>;
 
@@ -61,4 +66,20 @@ pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
             "is not a valid id",
         ))
     })
+}
+
+/// Gives each request DataLoaders bound to the caller's organisation.
+pub fn attach_request_data(pool: PgPool) -> subgraph_kit::server::AttachRequestData {
+    std::sync::Arc::new(
+        move |request, context: &RequestContext| match context.tenant() {
+            Ok(tenant) => request.data(async_graphql::dataloader::DataLoader::new(
+                task::ClientTasksLoader {
+                    pool: pool.clone(),
+                    organisation_id: tenant.organisation_id,
+                },
+                tokio::spawn,
+            )),
+            Err(_) => request,
+        },
+    )
 }

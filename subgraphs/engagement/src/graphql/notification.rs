@@ -1,6 +1,6 @@
 //! Notifications: a user's own, paged newest first, marked read one by one or all at once.
 
-use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use futures::{Stream, StreamExt};
 use subgraph_kit::{
@@ -8,7 +8,7 @@ use subgraph_kit::{
     Role,
 };
 
-use super::{parse_id, parts};
+use super::{parse_id, parts, task::Client};
 use crate::{
     db::{self, notification::NotificationRow},
     error::{Error, Result},
@@ -46,13 +46,6 @@ impl NotificationKind {
     }
 }
 
-/// A core client, resolved by the core subgraph.
-#[derive(SimpleObject)]
-#[graphql(name = "Client", unresolvable)]
-pub struct ClientRef {
-    pub id: ID,
-}
-
 /// Something a user should know, with a link into the application.
 pub struct Notification(pub NotificationRow);
 
@@ -79,8 +72,8 @@ impl Notification {
         async_graphql::Json(self.0.metadata.clone())
     }
     /// The client it is about, if any.
-    async fn client(&self) -> Option<ClientRef> {
-        self.0.metadata["client_id"].as_str().map(|id| ClientRef {
+    async fn client(&self) -> Option<Client> {
+        self.0.metadata["client_id"].as_str().map(|id| Client {
             id: ID(id.to_owned()),
         })
     }
@@ -177,6 +170,28 @@ impl EntityQuery {
     #[graphql(entity)]
     async fn find_user_by_id(&self, #[graphql(key)] id: ID) -> User {
         User { id }
+    }
+
+    #[graphql(entity)]
+    async fn find_client_by_id(&self, #[graphql(key)] id: ID) -> Client {
+        Client { id }
+    }
+
+    /// A task of the caller's organisation; another organisation's id resolves to null.
+    #[graphql(entity)]
+    async fn find_task_by_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(key)] id: ID,
+    ) -> Result<Option<super::task::Task>> {
+        let (state, request) = parts(ctx);
+        let tenant = request.tenant()?;
+        let Ok(id) = parse_id("id", &id) else {
+            return Ok(None);
+        };
+        Ok(db::task::find_task(&state.pool, tenant.organisation_id, id)
+            .await?
+            .map(super::task::Task))
     }
 
     /// The caller's own notifications only: another user's id resolves to null.
