@@ -25,6 +25,11 @@ struct Subscriber {
 
 /// Opens a graphql-transport-ws connection through the gateway and subscribes.
 async fn open(stack: &Stack, token: &str) -> Result<Socket, String> {
+    open_with(stack, token, SUBSCRIPTION).await
+}
+
+/// Opens a graphql-transport-ws connection through the gateway and subscribes with `query`.
+async fn open_with(stack: &Stack, token: &str, query: &str) -> Result<Socket, String> {
     let mut request = format!("ws://127.0.0.1:{}/graphql", stack.gateway.port)
         .into_client_request()
         .unwrap();
@@ -42,7 +47,7 @@ async fn open(stack: &Stack, token: &str) -> Result<Socket, String> {
         Some(m) if m["type"] == "connection_ack" => {}
         other => return Err(format!("no connection_ack: {other:?}")),
     }
-    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}});
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
     socket
         .send(Message::text(subscribe.to_string()))
         .await
@@ -306,4 +311,118 @@ async fn an_sse_subscriber_receives_the_same_events() {
         }
     }
     assert!(buffer.contains("\"name\":\"Durand\""), "{buffer}");
+}
+
+/// A task as engagement announces it live, titled "probe".
+fn task_probe(organisation_id: Uuid, user_id: Uuid) -> Value {
+    json!({
+        "id": Uuid::new_v4(), "organisation_id": organisation_id, "title": "probe", "description": null,
+        "kind": "OTHER", "priority": "NORMAL", "status": "TODO", "due_at": null, "completed_at": null,
+        "assignee_id": null, "created_by": user_id, "client_id": null, "contract_id": null,
+        "invoice_id": null, "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+    })
+}
+
+/// The next `taskChanged` payload that is not a probe.
+async fn next_task(socket: &mut Socket) -> Value {
+    loop {
+        let message = next_message(socket).await.expect("a task change");
+        assert_eq!(message["type"], "next", "{message}");
+        let task = message["payload"]["data"]["taskChanged"].clone();
+        if task["title"] != "probe" {
+            return task;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_assignee_follows_their_task_live() {
+    let stack = Stack::start().await;
+    let (owner, _) = stack.sign_up("owner@acme.fr", "Acme").await;
+    let invited = owner
+        .run(
+            "mutation { inviteMember(input: {email: \"member@acme.fr\", role: MEMBER}) { token } }",
+            json!({}),
+        )
+        .await;
+    let invitation = invited.data()["inviteMember"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let accepted = stack
+        .client()
+        .run(
+            "mutation($t: String!) { acceptInvitation(input: {token: $t, newAccount: {password: \"a long enough password\", firstName: \"Sam\", lastName: \"M\"}}) { token user { id } organisation { id } } }",
+            json!({"t": invitation}),
+        )
+        .await;
+    let payload = accepted.data()["acceptInvitation"].clone();
+    let member_id: Uuid = payload["user"]["id"].as_str().unwrap().parse().unwrap();
+    let organisation_id: Uuid = payload["organisation"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let query = "subscription { taskChanged { title status assignee { id email } } }";
+    let mut socket = open_with(&stack, payload["token"].as_str().unwrap(), query)
+        .await
+        .unwrap();
+
+    // Live once a probe on the member's own task subject comes through.
+    let nats = async_nats::connect(stack.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let subject = stack
+        .events
+        .live_subject(organisation_id, member_id, "tasks");
+    let mut live = false;
+    for _ in 0..200 {
+        nats.publish(
+            subject.clone(),
+            task_probe(organisation_id, member_id).to_string().into(),
+        )
+        .await
+        .unwrap();
+        nats.flush().await.unwrap();
+        if let Ok(Some(message)) =
+            tokio::time::timeout(Duration::from_millis(100), next_message(&mut socket)).await
+        {
+            assert_eq!(
+                message["payload"]["data"]["taskChanged"]["title"], "probe",
+                "{message}"
+            );
+            live = true;
+            break;
+        }
+    }
+    assert!(live, "the subscription never became live");
+
+    // Engagement must know the member before the task can be assigned to them.
+    let task = subgraph_kit::testing::wait_for(Duration::from_secs(20), || async {
+        let created = owner
+            .run(
+                "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",
+                json!({"input": {"title": "Appeler le client", "assigneeId": member_id.to_string()}}),
+            )
+            .await;
+        created.errors().is_empty().then(|| created.body["data"]["createTask"]["id"].clone())
+    })
+    .await
+    .expect("the task is created once the member is known");
+    let created = next_task(&mut socket).await;
+    assert_eq!(created["title"], "Appeler le client");
+    assert_eq!(created["status"], "TODO");
+    assert_eq!(
+        created["assignee"]["email"], "member@acme.fr",
+        "resolved from core"
+    );
+
+    owner
+        .run(
+            "mutation($id: ID!) { changeTaskStatus(id: $id, status: IN_PROGRESS) { id } }",
+            json!({"id": task}),
+        )
+        .await
+        .data();
+    assert_eq!(next_task(&mut socket).await["status"], "IN_PROGRESS");
 }

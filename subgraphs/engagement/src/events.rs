@@ -9,10 +9,12 @@ use subgraph_kit::{
 };
 use uuid::Uuid;
 
-use crate::db::{self, notification::NotificationRow};
+use crate::db::{self, notification::NotificationRow, task::TaskRow};
 
 /// The live topic that feeds `notificationAdded`.
 pub const NOTIFICATIONS_TOPIC: &str = "notifications";
+/// The live topic that feeds `taskChanged`.
+pub const TASKS_TOPIC: &str = "tasks";
 
 /// The durable consumer of this module.
 pub fn notifications_consumer() -> ConsumerSpec {
@@ -48,6 +50,30 @@ pub async fn announce(
         };
         if let Err(err) = published {
             tracing::warn!(notification = %row.id, error = %err, "cannot announce a notification live");
+        }
+    }
+}
+
+/// Publishes a committed task change to the people it concerns: its creator, its assignee,
+/// and the assignee it just lost. Best effort, like notifications.
+pub async fn announce_task(
+    nats: &async_nats::Client,
+    events: &EventsSettings,
+    task: &TaskRow,
+    previous_assignee: Option<Uuid>,
+) {
+    let mut recipients = vec![task.created_by];
+    recipients.extend(task.assignee_id);
+    recipients.extend(previous_assignee);
+    recipients.sort_unstable();
+    recipients.dedup();
+    let Ok(body) = serde_json::to_vec(task) else {
+        return;
+    };
+    for user in recipients {
+        let subject = events.live_subject(task.organisation_id, user, TASKS_TOPIC);
+        if let Err(err) = nats.publish(subject, body.clone().into()).await {
+            tracing::warn!(task = %task.id, error = %err, "cannot announce a task change live");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and references to core's `Client` that the gateway resolves.
 
 pub mod notification;
+pub mod subscription;
 pub mod task;
 
 use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, ID};
@@ -10,7 +11,8 @@ use subgraph_kit::server::RequestContext;
 use uuid::Uuid;
 
 use crate::error::Error;
-use notification::{NotificationMutation, NotificationQuery, Subscription};
+use notification::{NotificationMutation, NotificationQuery};
+use subscription::Subscription;
 
 /// What resolvers share across requests.
 #[derive(Clone)]

@@ -2,7 +2,6 @@
 
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
-use futures::{Stream, StreamExt};
 use subgraph_kit::{
     pagination::{build_page, Keyset, Page, PageRequest},
     Role,
@@ -280,36 +279,5 @@ impl NotificationMutation {
             db::notification::purge_read_older_than(&state.pool, tenant.organisation_id, days)
                 .await?;
         Ok(i64::try_from(purged).unwrap_or(i64::MAX))
-    }
-}
-
-/// Live events of the caller's organisation, for the caller.
-pub struct Subscription;
-
-#[async_graphql::Subscription]
-impl Subscription {
-    /// Each new notification of the caller, as it is created. Every engagement instance
-    /// listens on the caller's own NATS subject, so any instance can serve any subscriber, and
-    /// nobody ever receives another user's or organisation's notifications.
-    async fn notification_added(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = Notification>> {
-        let (state, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        let subject = state.events.live_subject(
-            tenant.organisation_id,
-            tenant.user_id,
-            crate::events::NOTIFICATIONS_TOPIC,
-        );
-        let subscriber = state.nats.subscribe(subject).await.map_err(|e| {
-            Error::Internal(anyhow::anyhow!("cannot listen for notifications: {e}"))
-        })?;
-        // Dropping the stream (client gone) drops the NATS subscription.
-        Ok(subscriber.filter_map(|message| async move {
-            serde_json::from_slice::<NotificationRow>(&message.payload)
-                .ok()
-                .map(Notification)
-        }))
     }
 }

@@ -381,6 +381,7 @@ impl TaskMutation {
         let notified = notify_assignee(&mut tx, &row, None, tenant.user_id).await?;
         tx.commit().await?;
         crate::events::announce(&state.nats, &state.events, &notified).await;
+        crate::events::announce_task(&state.nats, &state.events, &row, None).await;
         Ok(Task(row))
     }
 
@@ -441,6 +442,10 @@ impl TaskMutation {
         let notified = notify_assignee(&mut tx, &row, current.assignee_id, tenant.user_id).await?;
         tx.commit().await?;
         crate::events::announce(&state.nats, &state.events, &notified).await;
+        let lost = current
+            .assignee_id
+            .filter(|previous| Some(*previous) != row.assignee_id);
+        crate::events::announce_task(&state.nats, &state.events, &row, lost).await;
         Ok(Task(row))
     }
 
@@ -470,6 +475,7 @@ impl TaskMutation {
         let row =
             db::task::set_status(&mut *tx, tenant.organisation_id, id, status.as_str()).await?;
         tx.commit().await?;
+        crate::events::announce_task(&state.nats, &state.events, &row, None).await;
         Ok(Task(row))
     }
 }
