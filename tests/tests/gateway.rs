@@ -274,7 +274,7 @@ async fn a_new_client_becomes_a_notification_read_across_subgraphs() {
 }
 
 #[tokio::test]
-async fn a_clients_tasks_come_from_engagement_in_the_same_query() {
+async fn a_clients_tasks_and_timeline_come_from_engagement_in_the_same_query() {
     let stack = Stack::start().await;
     let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
     let created = owner
@@ -293,9 +293,24 @@ async fn a_clients_tasks_come_from_engagement_in_the_same_query() {
             .await
             .data();
     }
+    let types = owner.run("{ activityTypes { id code } }", json!({})).await;
+    let call = types.data()["activityTypes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["code"] == "CALL")
+        .unwrap()["id"]
+        .clone();
+    owner
+        .run(
+            "mutation($input: CreateActivityInput!) { createActivity(input: $input) { id } }",
+            json!({"input": {"typeId": call, "occurredAt": "2026-03-01T10:00:00Z", "subject": "Premier appel", "clientId": client_id}}),
+        )
+        .await
+        .data();
     let response = owner
         .run(
-            "query($id: ID!) { client(id: $id) { name tasks { title status client { name } } } }",
+            "query($id: ID!) { client(id: $id) { name tasks { title status client { name } } activities { subject type { code } } } }",
             json!({"id": client_id}),
         )
         .await;
@@ -310,4 +325,8 @@ async fn a_clients_tasks_come_from_engagement_in_the_same_query() {
     assert_eq!(titles.len(), 2);
     assert!(titles.contains(&"Relancer le devis") && titles.contains(&"Envoyer le contrat"));
     assert_eq!(client["tasks"][0]["client"]["name"], "Boulangerie Petit");
+    assert_eq!(
+        client["activities"],
+        json!([{"subject": "Premier appel", "type": {"code": "CALL"}}])
+    );
 }

@@ -150,6 +150,7 @@ impl Handler for NotificationsHandler {
                     "OWNER",
                 )
                 .await?;
+                db::activity::ensure_default_types(&mut *tx, org).await?;
             }
             "member.joined" | "member.role_changed" => {
                 let role = str_field(event, &["role"])?;

@@ -1,6 +1,7 @@
 //! Engagement's GraphQL schema: notifications, the fields it contributes to core's `User`,
 //! and references to core's `Client` that the gateway resolves.
 
+pub mod activity;
 pub mod notification;
 pub mod subscription;
 pub mod task;
@@ -27,11 +28,16 @@ pub struct EngagementState {
 pub struct Query(
     NotificationQuery,
     task::TaskQuery,
+    activity::ActivityQuery,
     notification::EntityQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(NotificationMutation, task::TaskMutation);
+pub struct Mutation(
+    NotificationMutation,
+    task::TaskMutation,
+    activity::ActivityMutation,
+);
 
 pub type EngagementSchema = Schema<Query, Mutation, Subscription>;
 
@@ -74,13 +80,21 @@ pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
 pub fn attach_request_data(pool: PgPool) -> subgraph_kit::server::AttachRequestData {
     std::sync::Arc::new(
         move |request, context: &RequestContext| match context.tenant() {
-            Ok(tenant) => request.data(async_graphql::dataloader::DataLoader::new(
-                task::ClientTasksLoader {
-                    pool: pool.clone(),
-                    organisation_id: tenant.organisation_id,
-                },
-                tokio::spawn,
-            )),
+            Ok(tenant) => request
+                .data(async_graphql::dataloader::DataLoader::new(
+                    task::ClientTasksLoader {
+                        pool: pool.clone(),
+                        organisation_id: tenant.organisation_id,
+                    },
+                    tokio::spawn,
+                ))
+                .data(async_graphql::dataloader::DataLoader::new(
+                    activity::ActivityLoader {
+                        pool: pool.clone(),
+                        organisation_id: tenant.organisation_id,
+                    },
+                    tokio::spawn,
+                )),
             Err(_) => request,
         },
     )

@@ -176,6 +176,25 @@ impl EntityQuery {
         Client { id }
     }
 
+    /// An activity of the caller's organisation; another organisation's id resolves to null.
+    #[graphql(entity)]
+    async fn find_activity_by_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(key)] id: ID,
+    ) -> Result<Option<super::activity::Activity>> {
+        let (state, request) = parts(ctx);
+        let tenant = request.tenant()?;
+        let Ok(id) = parse_id("id", &id) else {
+            return Ok(None);
+        };
+        Ok(
+            db::activity::find_activity(&state.pool, tenant.organisation_id, id)
+                .await?
+                .map(super::activity::Activity),
+        )
+    }
+
     /// A task of the caller's organisation; another organisation's id resolves to null.
     #[graphql(entity)]
     async fn find_task_by_id(

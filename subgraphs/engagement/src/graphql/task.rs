@@ -100,6 +100,14 @@ impl Client {
         &self.id
     }
 
+    /// The client's timeline: its activities, newest first.
+    async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<super::activity::Activity>> {
+        let Ok(id) = parse_id("id", &self.id) else {
+            return Ok(Vec::new());
+        };
+        super::activity::client_activities(ctx, id).await
+    }
+
     /// The tasks about this client, by due date.
     async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<Task>> {
         let Ok(id) = parse_id("id", &self.id) else {
