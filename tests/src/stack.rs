@@ -86,6 +86,8 @@ pub fn engagement_settings(
             audience: "crm".into(),
         },
         events,
+        // Development mail catchers (Mailpit, MailHog) listen on 1025.
+        email: subgraph_engagement::config::EmailSettings::local(1025, 60),
     }
 }
 

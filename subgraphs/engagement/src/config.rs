@@ -14,6 +14,59 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub events: EventsSettings,
+    pub email: EmailSettings,
+}
+
+/// How e-mail leaves: an SMTP relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// SMTP relay host.
+    pub smtp_host: String,
+    /// SMTP relay port (587 STARTTLS, 465 TLS, 25/1025 plain).
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: SmtpTls,
+    /// SMTP user, if the relay wants authentication.
+    #[serde(default)]
+    pub smtp_username: Option<String>,
+    /// SMTP password.
+    #[serde(default)]
+    pub smtp_password: Option<secrecy::SecretString>,
+    /// The `From` of every message, e.g. `CRM <no-reply@example.fr>`.
+    pub from: String,
+    /// The web application's base URL, for links in messages.
+    pub app_url: String,
+    /// Deliveries tried before a message is FAILED.
+    pub max_attempts: i32,
+    /// First retry delay in seconds; doubled after each failure (capped at an hour).
+    pub retry_delay_seconds: u64,
+}
+
+impl EmailSettings {
+    /// A plain SMTP relay on this machine (a development catcher such as Mailpit on 1025, or
+    /// a test's sink), retrying after `retry_delay_seconds`.
+    pub fn local(smtp_port: u16, retry_delay_seconds: u64) -> Self {
+        Self {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port,
+            smtp_tls: SmtpTls::None,
+            smtp_username: None,
+            smtp_password: None,
+            from: "CRM <no-reply@crm.example>".into(),
+            app_url: "http://localhost:3000".into(),
+            max_attempts: 5,
+            retry_delay_seconds,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -48,7 +101,14 @@ impl Settings {
             .set_default("events.stream", "CRM_EVENTS")?
             .set_default("events.duplicate_window_seconds", 120)?
             .set_default("events.retention_days", 7)?
-            .set_default("events.live_prefix", "crm.live")?;
+            .set_default("events.live_prefix", "crm.live")?
+            .set_default("email.smtp_host", "127.0.0.1")?
+            .set_default("email.smtp_port", 1025)?
+            .set_default("email.smtp_tls", "none")?
+            .set_default("email.from", "CRM <no-reply@crm.example>")?
+            .set_default("email.app_url", "http://localhost:3000")?
+            .set_default("email.max_attempts", 5)?
+            .set_default("email.retry_delay_seconds", 60)?;
         if let Ok(file) = std::env::var("ENGAGEMENT_CONFIG_FILE") {
             builder = builder.add_source(config::File::with_name(&file));
         }

@@ -22,6 +22,7 @@ pub fn notifications_consumer() -> ConsumerSpec {
         "engagement-notifications",
         &[
             "organisation.created",
+            "member.invited",
             "member.joined",
             "member.role_changed",
             "member.removed",
@@ -30,8 +31,8 @@ pub fn notifications_consumer() -> ConsumerSpec {
     )
 }
 
-/// Keeps the members projection and creates notifications; once committed, announces each new
-/// notification on its recipient's live subject.
+/// Keeps the members projection, creates notifications and queues e-mail (welcome, invitation);
+/// once committed, announces each new notification on its recipient's live subject.
 /// Publishes committed notifications on their recipients' live subjects. Best effort: the
 /// notifications are stored, and a client that missed one catches up by query.
 pub async fn announce(
@@ -81,6 +82,8 @@ pub async fn announce_task(
 pub struct NotificationsHandler {
     pub nats: async_nats::Client,
     pub events: EventsSettings,
+    /// The web application's base URL, for links in e-mails.
+    pub app_url: String,
 }
 
 fn field<'a>(event: &'a Envelope, path: &[&str]) -> Result<&'a serde_json::Value, HandlerError> {
@@ -160,7 +163,53 @@ impl Handler for NotificationsHandler {
             "member.removed" => {
                 db::member::delete_member(&mut *tx, org, uuid_field(event, &["user_id"])?).await?;
             }
+            "member.invited" => {
+                let email = str_field(event, &["email"])?;
+                let token = str_field(event, &["token"])?;
+                let body = format!(
+                    "Bonjour,\n\nVous êtes invité(e) à rejoindre une organisation sur le CRM.\n\n\
+                     Pour accepter l'invitation : {}/invitations/{token}\n\n\
+                     Ce lien expire dans quelques jours. Si vous n'attendiez pas cette invitation, \
+                     ignorez ce message.\n",
+                    self.app_url.trim_end_matches('/')
+                );
+                db::email::queue_email(
+                    &mut *tx,
+                    db::email::NewEmail {
+                        organisation_id: org,
+                        recipient: email,
+                        subject: "Invitation à rejoindre le CRM",
+                        body_text: &body,
+                        template: "invitation",
+                        source_event_id: Some(event.id),
+                    },
+                )
+                .await?;
+            }
             "client.created" => {
+                if let Some(email) = event.payload["client"]["email"].as_str() {
+                    let greeting = match event.payload["client"]["first_name"].as_str() {
+                        Some(first) => format!("Bonjour {first},"),
+                        None => "Bonjour,".to_owned(),
+                    };
+                    let body = format!(
+                        "{greeting}\n\nNous sommes heureux de vous compter parmi nos clients. \
+                         Votre interlocuteur reste à votre disposition pour toute question.\n\n\
+                         Bien cordialement,\n"
+                    );
+                    db::email::queue_email(
+                        &mut *tx,
+                        db::email::NewEmail {
+                            organisation_id: org,
+                            recipient: email,
+                            subject: "Bienvenue",
+                            body_text: &body,
+                            template: "welcome",
+                            source_event_id: Some(event.id),
+                        },
+                    )
+                    .await?;
+                }
                 let client_id = uuid_field(event, &["client", "client_id"])?;
                 let name = str_field(event, &["client", "name"])?;
                 let display = match event.payload["client"]["first_name"].as_str() {

@@ -1,6 +1,6 @@
 //! The engagement subgraph: notifications for the people of an organisation, created from
-//! the domain events of the other subgraphs and pushed live, and the organisation's tasks.
-//! (Activities and e-mail come next.)
+//! the domain events of the other subgraphs and pushed live; the organisation's tasks and
+//! activities; and the e-mail it sends.
 
 /// Settings: defaults, optional file, environment.
 pub mod config;
@@ -14,6 +14,8 @@ pub mod error;
 pub mod events;
 /// Schema, roots, entities.
 pub mod graphql;
+/// Sending queued e-mail over SMTP.
+pub mod mailer;
 /// Building and running the HTTP server and the consumers.
 pub mod startup;
 

@@ -26,6 +26,8 @@ pub struct App {
     pool: PgPool,
     nats: async_nats::Client,
     events: EventsSettings,
+    email: crate::config::EmailSettings,
+    mailer: crate::mailer::Mailer,
 }
 
 impl App {
@@ -58,12 +60,15 @@ impl App {
         };
         let router = server::router(endpoint, pool.clone());
         let listener = settings.http.bind().await?;
+        let mailer = crate::mailer::Mailer::new(pool.clone(), settings.email.clone())?;
         Ok(Self {
+            mailer,
             listener,
             router,
             pool,
             nats,
             events: settings.events,
+            email: settings.email,
         })
     }
 
@@ -89,12 +94,15 @@ impl App {
             NotificationsHandler {
                 nats: self.nats.clone(),
                 events: self.events.clone(),
+                app_url: self.email.app_url.clone(),
             },
-            stopped,
+            stopped.clone(),
         ));
+        let mailer = tokio::spawn(self.mailer.run(stopped));
         let served = server::serve(self.listener, self.router, Box::pin(shutdown)).await;
         let _ = stop.send(true);
         let _ = notifications.await;
+        let _ = mailer.await;
         served
     }
 }

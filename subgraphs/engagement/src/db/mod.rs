@@ -2,6 +2,7 @@
 //! `organisation_id` first.
 
 pub mod activity;
+pub mod email;
 pub mod member;
 pub mod notification;
 pub mod task;

@@ -2,6 +2,7 @@
 //! and references to core's `Client` that the gateway resolves.
 
 pub mod activity;
+pub mod email;
 pub mod notification;
 pub mod subscription;
 pub mod task;
@@ -29,6 +30,7 @@ pub struct Query(
     NotificationQuery,
     task::TaskQuery,
     activity::ActivityQuery,
+    email::EmailQuery,
     notification::EntityQuery,
 );
 

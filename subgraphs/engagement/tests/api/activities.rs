@@ -24,7 +24,7 @@ async fn type_id(session: &Session, code: &str) -> Value {
 async fn a_new_organisation_gets_default_types_and_a_client_timeline() {
     let apps = spawn_apps().await;
     let owner = apps.sign_up("owner@example.fr", "Acme").await;
-    apps.wait_processed(1).await;
+    apps.wait_caught_up().await;
     let codes = owner.run("{ activityTypes { code } }", json!({})).await;
     assert_eq!(
         codes.data()["activityTypes"],
@@ -74,7 +74,7 @@ async fn activity_types_are_managed_by_admins_and_kept_while_used() {
     let apps = spawn_apps().await;
     let owner = apps.sign_up("owner@example.fr", "Acme").await;
     let member = apps.join(&owner, "member@example.fr", "MEMBER").await;
-    apps.wait_processed(2).await;
+    apps.wait_caught_up().await;
     let create_type = "mutation($c: String!, $l: String!) { createActivityType(code: $c, label: $l) { id code } }";
     assert_eq!(
         member
@@ -125,7 +125,7 @@ async fn bad_activities_are_refused_and_other_organisations_see_nothing() {
     let owner = apps.sign_up("owner@example.fr", "Acme").await;
     let viewer = apps.join(&owner, "viewer@example.fr", "VIEWER").await;
     let intruder = apps.sign_up("intruder@example.fr", "Evil").await;
-    apps.wait_processed(3).await;
+    apps.wait_caught_up().await;
     let call = type_id(&owner, "CALL").await;
     let input = |subject: &str, kind: &Value| json!({"input": {"typeId": kind, "occurredAt": "2026-03-01T10:00:00Z", "subject": subject}});
     assert_eq!(

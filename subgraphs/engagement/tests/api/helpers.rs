@@ -14,8 +14,9 @@ use subgraph_kit::{
 use tokio::sync::oneshot;
 
 pub struct TestApps {
-    /// Kept alive for the apps' lifetime; dropped (and deleted) with them.
-    _core_db: TestDatabase,
+    pub smtp: subgraph_kit::testing::SmtpSink,
+    /// Core's database: its outbox tells what engagement has to catch up with.
+    core_db: TestDatabase,
     pub db: TestDatabase,
     pub core_url: String,
     pub url: String,
@@ -78,6 +79,7 @@ pub async fn spawn_apps() -> TestApps {
     }));
 
     let db = TestDatabase::create(&subgraph_engagement::MIGRATOR).await;
+    let smtp = subgraph_kit::testing::SmtpSink::start().await;
     let settings = subgraph_engagement::config::Settings {
         http: subgraph_engagement::config::HttpSettings {
             host: "127.0.0.1".into(),
@@ -90,6 +92,7 @@ pub async fn spawn_apps() -> TestApps {
             audience: "crm".into(),
         },
         events: events.clone(),
+        email: subgraph_engagement::config::EmailSettings::local(smtp.port, 0),
     };
     let app = subgraph_engagement::startup::App::with_pool(settings, db.pool.clone())
         .await
@@ -100,7 +103,8 @@ pub async fn spawn_apps() -> TestApps {
         let _ = stopped.await;
     }));
     TestApps {
-        _core_db: core_db,
+        smtp,
+        core_db,
         db,
         core_url: format!("{core_base}/graphql"),
         url,
@@ -150,17 +154,28 @@ impl TestApps {
         self.session(&accepted.data()["acceptInvitation"])
     }
 
-    /// Waits until engagement has processed `count` events.
-    pub async fn wait_processed(&self, count: i64) {
+    /// Waits until engagement has processed every event core recorded so far that its
+    /// consumer listens to.
+    pub async fn wait_caught_up(&self) {
+        let types = subgraph_engagement::events::notifications_consumer().event_types;
         let done = wait_for(Duration::from_secs(20), || async {
-            let n: i64 = sqlx::query_scalar("select count(*) from processed_events")
+            let recorded: i64 =
+                sqlx::query_scalar("select count(*) from outbox where event_type = any($1)")
+                    .bind(&types)
+                    .fetch_one(&self.core_db.pool)
+                    .await
+                    .ok()?;
+            let processed: i64 = sqlx::query_scalar("select count(*) from processed_events")
                 .fetch_one(&self.db.pool)
                 .await
                 .ok()?;
-            (n >= count).then_some(())
+            (processed >= recorded).then_some(())
         })
         .await;
-        assert!(done.is_some(), "engagement did not process {count} events");
+        assert!(
+            done.is_some(),
+            "engagement did not catch up with core's events"
+        );
     }
 }
 

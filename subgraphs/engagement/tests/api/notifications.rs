@@ -14,7 +14,7 @@ async fn a_new_client_notifies_the_owners_and_admins_once() {
     let member = apps.join(&owner, "member@example.fr", "MEMBER").await;
     let client = create_client(&member, "Dupont").await;
     // organisation.created, member.joined ×2, client.created
-    apps.wait_processed(4).await;
+    apps.wait_caught_up().await;
 
     for session in [&owner, &admin] {
         let response = session.run(LIST, json!({})).await;
@@ -47,7 +47,7 @@ async fn notifications_are_marked_read_one_by_one_or_all_at_once() {
     for name in ["Dupont", "Martin", "Durand"] {
         create_client(&owner, name).await;
     }
-    apps.wait_processed(4).await;
+    apps.wait_caught_up().await;
     let listed = owner.run(LIST, json!({})).await;
     let first = listed.data()["notifications"]["edges"][0]["node"]["id"].clone();
     let mark = "mutation($id: ID!) { markNotificationRead(id: $id) { read readAt } }";
@@ -132,7 +132,7 @@ async fn nobody_reads_or_changes_another_users_notifications() {
     let admin = apps.join(&owner, "admin@example.fr", "ADMIN").await;
     let intruder = apps.sign_up("intruder@example.fr", "Evil").await;
     create_client(&owner, "Dupont").await;
-    apps.wait_processed(4).await;
+    apps.wait_caught_up().await;
     let owners = owner.run(LIST, json!({})).await;
     let id = owners.data()["notifications"]["edges"][0]["node"]["id"].clone();
 

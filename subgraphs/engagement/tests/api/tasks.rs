@@ -25,7 +25,7 @@ async fn an_assigned_task_notifies_its_assignee_and_moves_through_its_statuses()
     let apps = spawn_apps().await;
     let owner = apps.sign_up("owner@example.fr", "Acme").await;
     let member = apps.join(&owner, "member@example.fr", "MEMBER").await;
-    apps.wait_processed(2).await; // organisation.created, member.joined: the projection knows them
+    apps.wait_caught_up().await;
     let client_id = uuid::Uuid::new_v4().to_string();
     let task = create(
         &owner,
@@ -150,7 +150,7 @@ async fn bad_task_input_is_refused_and_writes_nothing() {
     let owner = apps.sign_up("owner@example.fr", "Acme").await;
     let viewer = apps.join(&owner, "viewer@example.fr", "VIEWER").await;
     let stranger = apps.sign_up("stranger@example.fr", "Other").await;
-    apps.wait_processed(3).await;
+    apps.wait_caught_up().await;
     let cases = [
         (json!({"title": "   "}), "title"),
         (json!({"title": "x".repeat(201)}), "title"),

@@ -1,0 +1,182 @@
+//! E-mail: queued with the event that causes it, delivered over SMTP to a local sink,
+//! retried, given up on, and never doubled by a redelivered event.
+
+use std::time::Duration;
+
+use async_nats::{header::HeaderMap, jetstream};
+use serde_json::json;
+use subgraph_kit::testing::{wait_for, GraphqlClient};
+
+use crate::helpers::*;
+
+async fn create_client_with_email(session: &Session, name: &str, email: Option<&str>) {
+    session
+        .core
+        .run(
+            "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
+            json!({"input": {"kind": "PERSON", "name": name, "firstName": "Jeanne", "email": email}}),
+        )
+        .await
+        .data();
+}
+
+async fn wait_for_messages(
+    apps: &TestApps,
+    count: usize,
+) -> Vec<subgraph_kit::testing::SmtpMessage> {
+    wait_for(Duration::from_secs(20), || async {
+        let messages = apps.smtp.messages();
+        (messages.len() >= count).then_some(messages)
+    })
+    .await
+    .unwrap_or_else(|| panic!("fewer than {count} messages reached the SMTP sink"))
+}
+
+const EMAILS: &str = "query($s: EmailStatus) { emails(status: $s) { recipient subject template status attempts lastError } }";
+
+#[tokio::test]
+async fn a_new_client_with_an_address_gets_a_welcome_email() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    create_client_with_email(&owner, "Dupont", Some("Jeanne.Dupont@example.fr")).await;
+    create_client_with_email(&owner, "Martin", None).await;
+    apps.wait_caught_up().await;
+    let messages = wait_for_messages(&apps, 1).await;
+    assert_eq!(messages[0].to, ["jeanne.dupont@example.fr"]);
+    assert_eq!(messages[0].from, "no-reply@crm.example");
+    assert!(
+        messages[0].data.contains("Subject: Bienvenue"),
+        "{}",
+        messages[0].data
+    );
+    assert!(messages[0].data.contains("Bonjour Jeanne,"));
+    let listed = wait_for(Duration::from_secs(10), || async {
+        let response = owner.run(EMAILS, json!({})).await;
+        let emails = response.data()["emails"].clone();
+        (emails[0]["status"] == "SENT").then_some(emails)
+    })
+    .await
+    .expect("the message is marked sent");
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "no e-mail for a client without an address"
+    );
+    assert_eq!(listed[0]["template"], "welcome");
+    assert_eq!(listed[0]["attempts"], 1);
+}
+
+#[tokio::test]
+async fn an_invitation_is_emailed_with_its_link() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let invited = owner
+        .core
+        .run(
+            "mutation { inviteMember(input: {email: \"new@example.fr\", role: MEMBER}) { token } }",
+            json!({}),
+        )
+        .await;
+    let token = invited.data()["inviteMember"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let messages = wait_for_messages(&apps, 1).await;
+    assert_eq!(messages[0].to, ["new@example.fr"]);
+    let link = format!("http://localhost:3000/invitations/{token}");
+    // Long lines may be folded by quoted-printable encoding: compare without soft breaks.
+    let body = messages[0].data.replace("=\n", "");
+    assert!(body.contains(&link), "{body}");
+}
+
+#[tokio::test]
+async fn a_refused_delivery_is_retried_and_repeated_refusals_end_failed() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    apps.smtp.refuse_next(2);
+    create_client_with_email(&owner, "Dupont", Some("dupont@example.fr")).await;
+    wait_for_messages(&apps, 1).await;
+    let sent = wait_for(Duration::from_secs(10), || async {
+        let response = owner.run(EMAILS, json!({"s": "SENT"})).await;
+        let emails = response.data()["emails"].clone();
+        (emails.as_array().is_some_and(|e| e.len() == 1)).then_some(emails)
+    })
+    .await
+    .expect("delivered after two refusals");
+    assert_eq!(sent[0]["attempts"], 3);
+
+    apps.smtp.refuse_next(100);
+    create_client_with_email(&owner, "Martin", Some("martin@example.fr")).await;
+    let failed = wait_for(Duration::from_secs(20), || async {
+        let response = owner.run(EMAILS, json!({"s": "FAILED"})).await;
+        let emails = response.data()["emails"].clone();
+        (emails.as_array().is_some_and(|e| e.len() == 1)).then_some(emails)
+    })
+    .await
+    .expect("given up after max attempts");
+    assert_eq!(failed[0]["attempts"], 5);
+    assert!(failed[0]["lastError"].as_str().unwrap().contains("451"));
+    assert_eq!(apps.smtp.messages().len(), 1);
+    // Delivery status is for admins.
+    let member = apps.join(&owner, "member@example.fr", "MEMBER").await;
+    assert_eq!(
+        member.run(EMAILS, json!({})).await.error_code(),
+        "FORBIDDEN"
+    );
+    let anonymous = GraphqlClient::new(&apps.url).run(EMAILS, json!({})).await;
+    assert_eq!(anonymous.error_code(), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_redelivered_event_yields_one_notification_and_one_email() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    create_client_with_email(&owner, "Dupont", Some("dupont@example.fr")).await;
+    apps.wait_caught_up().await;
+    wait_for_messages(&apps, 1).await;
+
+    // Deliver the same client.created again, under a new message id so JetStream keeps it.
+    let client = async_nats::connect(apps.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let js = jetstream::new(client);
+    let stream = js.get_stream(&apps.events.stream).await.unwrap();
+    let original = stream
+        .get_last_raw_message_by_subject(&apps.events.subject("client.created"))
+        .await
+        .unwrap();
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", uuid::Uuid::new_v4().to_string().as_str());
+    js.publish_with_headers(
+        original.subject.to_string(),
+        headers,
+        original.payload.clone(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let drained = wait_for(Duration::from_secs(20), || async {
+        let stream = js.get_stream(&apps.events.stream).await.ok()?;
+        let info = stream
+            .consumer_info("engagement-notifications")
+            .await
+            .ok()?;
+        (info.num_pending == 0 && info.num_ack_pending == 0 && info.delivered.stream_sequence >= 3)
+            .then_some(())
+    })
+    .await;
+    assert!(drained.is_some(), "the repeat was consumed");
+    let count = |table: &'static str| {
+        let pool = apps.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("notifications").await, 1);
+    assert_eq!(count("emails").await, 1);
+    assert_eq!(apps.smtp.messages().len(), 1);
+}
