@@ -180,3 +180,48 @@ async fn a_redelivered_event_yields_one_notification_and_one_email() {
     assert_eq!(count("emails").await, 1);
     assert_eq!(apps.smtp.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn another_organisation_neither_sees_emails_nor_purges_notifications() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let intruder = apps.sign_up("intruder@example.fr", "Evil").await;
+    create_client_with_email(&owner, "Dupont", Some("dupont@example.fr")).await;
+    apps.wait_caught_up().await;
+    wait_for_messages(&apps, 1).await;
+    // The owner's notification is read and old: purgeable by the owner only.
+    owner
+        .run("mutation { markAllNotificationsRead }", json!({}))
+        .await
+        .data();
+    sqlx::query("update notifications set created_at = now() - interval '90 days'")
+        .execute(&apps.db.pool)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        intruder.run(EMAILS, json!({})).await.data()["emails"],
+        json!([])
+    );
+    let purged = intruder
+        .run("mutation { purgeReadNotifications(days: 30) }", json!({}))
+        .await;
+    assert_eq!(purged.data()["purgeReadNotifications"], 0);
+    let remaining: i64 = sqlx::query_scalar("select count(*) from notifications")
+        .fetch_one(&apps.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(remaining, 1);
+
+    assert_eq!(
+        owner.run(EMAILS, json!({})).await.data()["emails"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let purged = owner
+        .run("mutation { purgeReadNotifications(days: 30) }", json!({}))
+        .await;
+    assert_eq!(purged.data()["purgeReadNotifications"], 1);
+}
