@@ -42,7 +42,7 @@ pub struct AuthSettings {
 impl Settings {
     /// Loads the settings from defaults, the optional file and the environment.
     pub fn load() -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder()
+        let mut builder = EventsSettings::set_defaults(config::Config::builder())?
             .set_default("http.host", "127.0.0.1")?
             .set_default("http.port", 4001)?
             .set_default(
@@ -52,13 +52,7 @@ impl Settings {
             .set_default("auth.issuer", "crm-core")?
             .set_default("auth.audience", "crm")?
             .set_default("auth.token_ttl_seconds", 3600)?
-            .set_default("auth.invitation_ttl_days", 7)?
-            .set_default("events.nats_url", "nats://127.0.0.1:4222")?
-            .set_default("events.subject_prefix", "crm.events")?
-            .set_default("events.stream", "CRM_EVENTS")?
-            .set_default("events.duplicate_window_seconds", 120)?
-            .set_default("events.retention_days", 7)?
-            .set_default("events.live_prefix", "crm.live")?;
+            .set_default("auth.invitation_ttl_days", 7)?;
         if let Ok(file) = std::env::var("CORE_CONFIG_FILE") {
             builder = builder.add_source(config::File::with_name(&file));
         }
@@ -67,5 +61,19 @@ impl Settings {
             .build()?
             .try_deserialize()
             .context("invalid core settings")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn the_defaults_load_without_a_file_or_environment() {
+        let settings = Settings::load().expect("defaults are complete");
+        assert_eq!(settings.http.port, 4001);
+        assert_eq!(settings.events.stream, "CRM_EVENTS");
+        assert_eq!(settings.events.live_prefix, "crm.live");
+        assert_eq!(settings.auth.token_ttl_seconds, 3600);
     }
 }

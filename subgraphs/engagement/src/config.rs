@@ -83,7 +83,7 @@ pub struct AuthSettings {
 impl Settings {
     /// Loads the settings from defaults, the optional file and the environment.
     pub fn load() -> anyhow::Result<Self> {
-        let mut builder = config::Config::builder()
+        let mut builder = EventsSettings::set_defaults(config::Config::builder())?
             .set_default("http.host", "127.0.0.1")?
             .set_default("http.port", 4004)?
             .set_default(
@@ -96,12 +96,6 @@ impl Settings {
             )?
             .set_default("auth.issuer", "crm-core")?
             .set_default("auth.audience", "crm")?
-            .set_default("events.nats_url", "nats://127.0.0.1:4222")?
-            .set_default("events.subject_prefix", "crm.events")?
-            .set_default("events.stream", "CRM_EVENTS")?
-            .set_default("events.duplicate_window_seconds", 120)?
-            .set_default("events.retention_days", 7)?
-            .set_default("events.live_prefix", "crm.live")?
             .set_default("email.smtp_host", "127.0.0.1")?
             .set_default("email.smtp_port", 1025)?
             .set_default("email.smtp_tls", "none")?
@@ -117,5 +111,19 @@ impl Settings {
             .build()?
             .try_deserialize()
             .context("invalid engagement settings")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Settings, SmtpTls};
+
+    #[test]
+    fn the_defaults_load_without_a_file_or_environment() {
+        let settings = Settings::load().expect("defaults are complete");
+        assert_eq!(settings.http.port, 4004);
+        assert_eq!(settings.events.subject_prefix, "crm.events");
+        assert_eq!(settings.email.smtp_tls, SmtpTls::None);
+        assert_eq!(settings.email.max_attempts, 5);
     }
 }

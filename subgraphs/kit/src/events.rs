@@ -59,6 +59,23 @@ impl EventsSettings {
         format!("{}.{organisation_id}.{user_id}.{topic}", self.live_prefix)
     }
 
+    /// Sets the defaults of an `events` section in a subgraph's layered settings.
+    pub fn set_defaults<S: config::builder::BuilderState>(
+        builder: config::ConfigBuilder<S>,
+    ) -> Result<config::ConfigBuilder<S>, config::ConfigError> {
+        let defaults = Self::new("nats://127.0.0.1:4222");
+        builder
+            .set_default("events.nats_url", defaults.nats_url)?
+            .set_default("events.subject_prefix", defaults.subject_prefix)?
+            .set_default("events.stream", defaults.stream)?
+            .set_default(
+                "events.duplicate_window_seconds",
+                defaults.duplicate_window_seconds,
+            )?
+            .set_default("events.retention_days", defaults.retention_days)?
+            .set_default("events.live_prefix", defaults.live_prefix)
+    }
+
     /// The subject of an event type (`client.created` → `crm.events.client.created`).
     pub fn subject(&self, event_type: &str) -> String {
         format!("{}.{event_type}", self.subject_prefix)
