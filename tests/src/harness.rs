@@ -13,6 +13,8 @@ use crate::{
 };
 
 pub struct Stack {
+    /// Core's token signing key (tests mint special tokens with it).
+    pub signing_key: secrecy::SecretString,
     pub engagement: RunningSubgraph,
     pub engagement_db: TestDatabase,
     pub events: subgraph_kit::events::EventsSettings,
@@ -38,6 +40,7 @@ impl Stack {
     ) -> Self {
         let core_db = TestDatabase::create(&subgraph_core::MIGRATOR).await;
         let key = subgraph_core::tokens::generate_signing_key_pem().expect("a signing key");
+        let signing_key = key.clone();
         let events = subgraph_kit::testing::isolated_events(&subgraph_kit::testing::nats_url());
         let core = start_core(
             core_settings(&core_db.url, key, 0, events.clone()),
@@ -64,6 +67,7 @@ impl Stack {
                 panic!("the gateway did not start: {err:#}\n--- gateway log ---\n{output}")
             });
         Self {
+            signing_key,
             engagement,
             engagement_db,
             events,

@@ -183,9 +183,33 @@ async fn a_websocket_subscriber_receives_its_organisations_new_clients_with_thei
 }
 
 #[tokio::test]
-async fn a_subscription_without_a_valid_token_is_refused() {
+async fn a_subscription_with_an_invalid_or_expired_token_is_refused() {
     let stack = Stack::start().await;
-    for token in ["garbage", ""] {
+    let (_, payload) = stack.sign_up("owner@acme.fr", "Acme").await;
+    // Signed by core, for a real member, but expired a minute ago.
+    let expired = subgraph_core::tokens::TokenIssuer::from_pem(
+        &stack.signing_key,
+        subgraph_kit::auth::TokenPolicy {
+            issuer: "crm-core".into(),
+            audience: "crm".into(),
+        },
+        chrono::Duration::seconds(-60),
+    )
+    .unwrap()
+    .issue(
+        payload["user"]["id"].as_str().unwrap().parse().unwrap(),
+        Some((
+            payload["organisation"]["id"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap(),
+            subgraph_kit::Role::Owner,
+        )),
+    )
+    .unwrap()
+    .token;
+    for token in ["garbage", "", expired.as_str()] {
         let refused = match open(&stack, token).await {
             Err(_) => true,
             Ok(mut socket) => {
