@@ -225,3 +225,102 @@ async fn another_organisation_neither_sees_emails_nor_purges_notifications() {
         .await;
     assert_eq!(purged.data()["purgeReadNotifications"], 1);
 }
+
+/// Engagement's real handler, stopped dead after doing its work but before its commit.
+struct DiesBeforeCommit {
+    inner: subgraph_engagement::events::NotificationsHandler,
+    reached: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl subgraph_kit::consumer::Handler for DiesBeforeCommit {
+    type Output = Vec<subgraph_engagement::db::notification::NotificationRow>;
+
+    async fn handle(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        event: &subgraph_kit::events::Envelope,
+    ) -> Result<Self::Output, subgraph_kit::consumer::HandlerError> {
+        self.inner.handle(tx, event).await?;
+        self.reached.notify_one();
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_killed_mid_handling_leaves_one_notification_and_one_email() {
+    use subgraph_kit::consumer::{self, ConsumerSpec};
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    apps.wait_caught_up().await;
+    let nats = async_nats::connect(apps.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let handler = || subgraph_engagement::events::NotificationsHandler {
+        nats: nats.clone(),
+        events: apps.events.clone(),
+        app_url: "http://localhost:3000".into(),
+    };
+    // A second durable consumer of client.created, which dies mid-handling.
+    let spec = ConsumerSpec {
+        ack_wait: Duration::from_secs(1),
+        ..ConsumerSpec::new("engagement-crash-test", &["client.created"])
+    };
+    let reached = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (_stop, stopped) = tokio::sync::watch::channel(false);
+    let dying = tokio::spawn(consumer::run(
+        apps.db.pool.clone(),
+        nats.clone(),
+        apps.events.clone(),
+        spec.clone(),
+        DiesBeforeCommit {
+            inner: handler(),
+            reached: reached.clone(),
+        },
+        stopped,
+    ));
+    create_client_with_email(&owner, "Dupont", Some("dupont@example.fr")).await;
+    reached.notified().await;
+    dying.abort();
+    let _ = dying.await;
+
+    // Restarted, it handles the event again; engagement's own consumer handled it too.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let restarted = tokio::spawn(consumer::run(
+        apps.db.pool.clone(),
+        nats.clone(),
+        apps.events.clone(),
+        spec,
+        handler(),
+        stopped,
+    ));
+    let reprocessed = wait_for(Duration::from_secs(20), || async {
+        let n: i64 = sqlx::query_scalar(
+            "select count(*) from processed_events where consumer = 'engagement-crash-test'",
+        )
+        .fetch_one(&apps.db.pool)
+        .await
+        .ok()?;
+        (n == 1).then_some(())
+    })
+    .await;
+    assert!(
+        reprocessed.is_some(),
+        "the killed consumer's event was handled after the restart"
+    );
+    apps.wait_caught_up().await;
+    wait_for_messages(&apps, 1).await;
+    let _ = stop.send(true);
+    restarted.await.unwrap();
+    let count = |table: &'static str| {
+        let pool = apps.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("notifications").await, 1);
+    assert_eq!(count("emails").await, 1);
+    assert_eq!(apps.smtp.messages().len(), 1);
+}
