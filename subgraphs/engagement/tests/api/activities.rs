@@ -147,7 +147,10 @@ async fn bad_activities_are_refused_and_other_organisations_see_nothing() {
         .unwrap();
     assert_eq!(count, 0);
 
-    let created = owner.run(CREATE, input("secret call", &call)).await;
+    let client_id = uuid::Uuid::new_v4().to_string();
+    let created = owner
+        .run(CREATE, json!({"input": {"typeId": call, "occurredAt": "2026-03-01T10:00:00Z", "subject": "secret call", "clientId": client_id}}))
+        .await;
     let id = created.data()["createActivity"]["id"].clone();
     assert_eq!(
         intruder
@@ -187,6 +190,23 @@ async fn bad_activities_are_refused_and_other_organisations_see_nothing() {
         .run("query($r: [_Any!]!) { _entities(representations: $r) { ... on Activity { subject } } }", json!({"r": [{"__typename": "Activity", "id": id}]}))
         .await;
     assert_eq!(entity.data()["_entities"], json!([null]));
+    let timeline = intruder
+        .run(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { activities { subject } } } }",
+            json!({"r": [{"__typename": "Client", "id": client_id}]}),
+        )
+        .await;
+    assert_eq!(timeline.data()["_entities"], json!([{"activities": []}]));
+    // Each organisation sees its own types only.
+    owner
+        .run(
+            "mutation { createActivityType(code: \"VISIT\", label: \"Visite\") { id } }",
+            json!({}),
+        )
+        .await
+        .data();
+    let theirs = intruder.run("{ activityTypes { code } }", json!({})).await;
+    assert_eq!(theirs.data()["activityTypes"].as_array().unwrap().len(), 5);
     assert_eq!(
         owner
             .run(
