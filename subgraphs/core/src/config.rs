@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use secrecy::SecretString;
 use serde::Deserialize;
 pub use subgraph_kit::server::HttpSettings;
@@ -42,7 +41,7 @@ pub struct AuthSettings {
 impl Settings {
     /// Loads the settings from defaults, the optional file and the environment.
     pub fn load() -> anyhow::Result<Self> {
-        let mut builder = EventsSettings::set_defaults(config::Config::builder())?
+        let defaults = EventsSettings::set_defaults(config::Config::builder())?
             .set_default("http.host", "127.0.0.1")?
             .set_default("http.port", 4001)?
             .set_default(
@@ -53,14 +52,7 @@ impl Settings {
             .set_default("auth.audience", "crm")?
             .set_default("auth.token_ttl_seconds", 3600)?
             .set_default("auth.invitation_ttl_days", 7)?;
-        if let Ok(file) = std::env::var("CORE_CONFIG_FILE") {
-            builder = builder.add_source(config::File::with_name(&file));
-        }
-        builder
-            .add_source(config::Environment::with_prefix("CORE").separator("__"))
-            .build()?
-            .try_deserialize()
-            .context("invalid core settings")
+        subgraph_kit::settings::load(defaults, "CORE")
     }
 }
 

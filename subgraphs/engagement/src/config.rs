@@ -2,7 +2,6 @@
 //! (`ENGAGEMENT_CONFIG_FILE`), then environment variables `ENGAGEMENT__SECTION__KEY`
 //! (e.g. `ENGAGEMENT__DATABASE__URL`, `ENGAGEMENT__AUTH__JWKS_URL`).
 
-use anyhow::Context;
 use serde::Deserialize;
 pub use subgraph_kit::server::HttpSettings;
 use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
@@ -83,7 +82,7 @@ pub struct AuthSettings {
 impl Settings {
     /// Loads the settings from defaults, the optional file and the environment.
     pub fn load() -> anyhow::Result<Self> {
-        let mut builder = EventsSettings::set_defaults(config::Config::builder())?
+        let defaults = EventsSettings::set_defaults(config::Config::builder())?
             .set_default("http.host", "127.0.0.1")?
             .set_default("http.port", 4004)?
             .set_default(
@@ -103,14 +102,7 @@ impl Settings {
             .set_default("email.app_url", "http://localhost:3000")?
             .set_default("email.max_attempts", 5)?
             .set_default("email.retry_delay_seconds", 60)?;
-        if let Ok(file) = std::env::var("ENGAGEMENT_CONFIG_FILE") {
-            builder = builder.add_source(config::File::with_name(&file));
-        }
-        builder
-            .add_source(config::Environment::with_prefix("ENGAGEMENT").separator("__"))
-            .build()?
-            .try_deserialize()
-            .context("invalid engagement settings")
+        subgraph_kit::settings::load(defaults, "ENGAGEMENT")
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod events;
 pub mod pagination;
 pub mod server;
+pub mod settings;
 pub mod telemetry;
 pub mod testing;
 

@@ -1,11 +1,8 @@
 //! Engagement's GraphQL schema: notifications, the fields it contributes to core's `User`,
 //! and references to core's `Client` that the gateway resolves.
 
-pub mod activity;
-pub mod email;
-pub mod notification;
 pub mod subscription;
-pub mod task;
+pub mod types;
 
 use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, ID};
 use sqlx::PgPool;
@@ -13,8 +10,12 @@ use subgraph_kit::server::RequestContext;
 use uuid::Uuid;
 
 use crate::error::Error;
-use notification::{NotificationMutation, NotificationQuery};
 use subscription::Subscription;
+use types::{
+    activity, email, notification,
+    notification::{NotificationMutation, NotificationQuery},
+    task,
+};
 
 /// What resolvers share across requests.
 #[derive(Clone)]

@@ -8,7 +8,10 @@ use async_graphql::Context;
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use super::{notification::Notification, parts, task::Task};
+use super::{
+    parts,
+    types::{notification::Notification, task::Task},
+};
 use crate::{
     db::{notification::NotificationRow, task::TaskRow},
     error::{Error, Result},

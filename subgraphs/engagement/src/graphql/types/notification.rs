@@ -7,7 +7,8 @@ use subgraph_kit::{
     Role,
 };
 
-use super::{parse_id, parts, task::Client};
+use super::task::Client;
+use crate::graphql::{parse_id, parts};
 use crate::{
     db::{self, notification::NotificationRow},
     error::{Error, Result},

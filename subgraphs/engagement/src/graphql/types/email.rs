@@ -4,7 +4,7 @@ use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use subgraph_kit::{error::Invalid, Role};
 
-use super::parts;
+use crate::graphql::parts;
 use crate::{
     db::{self, email::EmailRow},
     error::Result,

@@ -15,7 +15,8 @@ use subgraph_kit::{
 };
 use uuid::Uuid;
 
-use super::{notification::User, parse_id, parts, task::Client};
+use super::{notification::User, task::Client};
+use crate::graphql::{parse_id, parts};
 use crate::{
     db::{
         self,

@@ -16,7 +16,8 @@ use subgraph_kit::{
 };
 use uuid::Uuid;
 
-use super::{notification::User, parse_id, parts};
+use super::notification::User;
+use crate::graphql::{parse_id, parts};
 use crate::{
     db::{
         self,
