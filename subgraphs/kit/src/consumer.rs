@@ -196,14 +196,24 @@ async fn consume<H: Handler>(
             .collect(),
         ack_policy: jetstream::consumer::AckPolicy::Explicit,
         ack_wait: spec.ack_wait,
-        max_deliver: spec.max_deliver,
+        // JetStream must never give up on its own: deliveries made to a dead consumer's
+        // leftover pull request still count, and an event that ran out of deliveries that way
+        // would vanish unseen. The bound is applied here instead (see `handle_message`), so
+        // every exhausted event ends as a dead letter.
+        max_deliver: -1,
         ..Default::default()
     };
     let consumer: jetstream::consumer::PullConsumer = stream
         .create_consumer(config)
         .await
         .with_context(|| format!("cannot create the consumer {}", spec.name))?;
-    let mut messages = consumer.messages().await?;
+    // Short-lived pull requests: a killed consumer's outstanding ones expire quickly.
+    let mut messages = consumer
+        .stream()
+        .expires(Duration::from_secs(5))
+        .heartbeat(Duration::from_secs(2))
+        .messages()
+        .await?;
     loop {
         let message = tokio::select! {
             _ = shutdown.changed() => return Ok(()),

@@ -198,6 +198,15 @@ async fn a_consumer_killed_mid_handling_reprocesses_the_event_once() {
     hanging.started.notified().await;
     task.abort(); // killed: its transaction, effect included, is rolled back
     let _ = task.await;
+    // A killed process's connections close and PostgreSQL rolls back at once; an aborted task
+    // leaves its connection idle in transaction in the pool: close it as the OS would.
+    sqlx::query(
+        "select pg_terminate_backend(pid) from pg_stat_activity
+         where datname = current_database() and state = 'idle in transaction'",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
     wait_until("the killed transaction is gone", async || {
         effects(&app.db.pool).await == 0
     })
