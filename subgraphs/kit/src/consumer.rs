@@ -224,6 +224,7 @@ async fn consume<H: Handler>(
         };
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
         let outcome = handle_message(pool, spec, handler, &message.payload, delivered).await?;
+        tracing::debug!(consumer = %spec.name, subject = %message.subject, delivered, ?outcome, "event handled");
         let ack = match outcome {
             Outcome::Processed | Outcome::AlreadyProcessed | Outcome::DeadLettered => AckKind::Ack,
             Outcome::Retried => AckKind::Nak(Some(spec.retry_delay(delivered))),
@@ -247,7 +248,19 @@ pub async fn handle_message<H: Handler>(
     let raw: serde_json::Value = match serde_json::from_slice(payload) {
         Ok(raw) => raw,
         Err(err) => {
-            tracing::error!(consumer = %spec.name, error = %err, "an event is not JSON: dropped");
+            // Kept, like every event given up on: nothing is acknowledged without a record.
+            tracing::error!(consumer = %spec.name, error = %err, "an event is not JSON: dead-lettered");
+            let kept = serde_json::json!({"raw": String::from_utf8_lossy(payload)});
+            dead_letter(
+                pool,
+                &spec.name,
+                &kept,
+                Uuid::now_v7(),
+                "unreadable",
+                &format!("not JSON: {err}"),
+                delivered,
+            )
+            .await?;
             return Ok(Outcome::DeadLettered);
         }
     };

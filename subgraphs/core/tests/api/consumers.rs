@@ -296,3 +296,29 @@ async fn a_permanent_failure_is_dead_lettered_at_once() {
         .unwrap();
     assert_eq!(letters[0].attempts, 1);
 }
+
+#[tokio::test]
+async fn an_unreadable_message_is_dead_lettered_not_dropped() {
+    let app = spawn_app().await;
+    sqlx::query("create table test_effects (event_id uuid not null)")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let handler = Recorder::new(Behaviour::Succeed);
+    let outcome = consumer::handle_message(
+        &app.db.pool,
+        &spec("test-unreadable"),
+        &handler,
+        b"not json",
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome, Outcome::DeadLettered);
+    let letters = consumer::list_dead_letters(&app.db.pool, "test-unreadable")
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].envelope["raw"], "not json");
+    assert_eq!(handler.calls.load(Ordering::SeqCst), 0);
+}
