@@ -24,7 +24,6 @@ use crate::{
 pub struct App {
     listener: TcpListener,
     router: Router,
-    pool: PgPool,
     relay: Relay,
 }
 
@@ -60,17 +59,12 @@ impl App {
         Ok(Self {
             listener,
             router,
-            pool,
             relay,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 
     /// Serves, and relays events, until `shutdown` resolves.

@@ -76,10 +76,6 @@ impl App {
         self.listener.local_addr()
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// Serves, and consumes events, until `shutdown` resolves.
     pub async fn run_until(
         self,

@@ -155,14 +155,6 @@ impl GraphqlClient {
         }
     }
 
-    /// The same client without a token.
-    pub fn anonymous(&self) -> Self {
-        Self {
-            token: None,
-            ..self.clone()
-        }
-    }
-
     /// Runs `query` with `variables`.
     ///
     /// # Panics
@@ -226,11 +218,6 @@ where
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_millis(200));
     }
-}
-
-/// Placeholder for JSON variables.
-pub fn no_variables() -> Value {
-    json!({})
 }
 
 /// The NATS server tests use: `TEST_NATS_URL`, else the local default.

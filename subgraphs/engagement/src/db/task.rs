@@ -220,18 +220,3 @@ pub async fn tasks_of_clients(
     .fetch_all(db)
     .await
 }
-
-/// Whether `user_id` is a member of the organisation (from the members projection).
-pub async fn is_member(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    user_id: Uuid,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists(select 1 from members where organisation_id = $1 and user_id = $2)",
-    )
-    .bind(organisation_id)
-    .bind(user_id)
-    .fetch_one(db)
-    .await
-}

@@ -496,7 +496,7 @@ async fn check_assignee(
     assignee: Option<Uuid>,
 ) -> Result<()> {
     if let Some(user) = assignee {
-        if !db::task::is_member(&mut *tx, organisation_id, user).await? {
+        if !db::member::is_member(&mut *tx, organisation_id, user).await? {
             return Err(Invalid::new(
                 "assigneeId",
                 "the assignee is not a member of the organisation",
