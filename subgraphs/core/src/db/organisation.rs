@@ -47,3 +47,14 @@ pub async fn update_organisation_name(
     .fetch_optional(db)
     .await
 }
+
+/// Organisations among `ids` (one statement for a user's memberships).
+pub async fn organisations_by_ids(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<OrganisationRow>> {
+    sqlx::query_as("select * from organisations where id = any($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}

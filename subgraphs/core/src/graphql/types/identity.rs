@@ -127,12 +127,17 @@ impl IdentityQuery {
                 subgraph_kit::server::AccessError::Unauthenticated,
             ))?;
         let memberships = db::membership::memberships_of_user(&state.pool, user.id).await?;
+        let ids: Vec<_> = memberships.iter().map(|m| m.organisation_id).collect();
+        let mut organisations: std::collections::HashMap<_, _> =
+            db::organisation::organisations_by_ids(&state.pool, &ids)
+                .await?
+                .into_iter()
+                .map(|org| (org.id, org))
+                .collect();
         let mut mine = Vec::with_capacity(memberships.len());
         let mut active = None;
         for m in memberships {
-            let Some(org) =
-                db::organisation::find_organisation(&state.pool, m.organisation_id).await?
-            else {
+            let Some(org) = organisations.remove(&m.organisation_id) else {
                 continue;
             };
             if identity
