@@ -31,8 +31,6 @@ pub fn notifications_consumer() -> ConsumerSpec {
     )
 }
 
-/// Keeps the members projection, creates notifications and queues e-mail (welcome, invitation);
-/// once committed, announces each new notification on its recipient's live subject.
 /// Publishes committed notifications on their recipients' live subjects. Best effort: the
 /// notifications are stored, and a client that missed one catches up by query.
 pub async fn announce(
@@ -79,6 +77,8 @@ pub async fn announce_task(
     }
 }
 
+/// Keeps the members projection, creates notifications and queues e-mail (welcome, invitation);
+/// once committed, announces each new notification on its recipient's live subject.
 pub struct NotificationsHandler {
     pub nats: async_nats::Client,
     pub events: EventsSettings,

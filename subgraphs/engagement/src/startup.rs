@@ -86,7 +86,7 @@ impl App {
             self.pool.clone(),
             self.nats.clone(),
             self.events.clone(),
-            notifications_consumer(),
+            notifications_consumer().with_ack_wait(&self.events),
             NotificationsHandler {
                 nats: self.nats.clone(),
                 events: self.events.clone(),

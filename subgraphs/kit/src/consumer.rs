@@ -79,6 +79,12 @@ impl ConsumerSpec {
         }
     }
 
+    /// The same consumer with the acknowledgement wait the deployment configures.
+    pub fn with_ack_wait(mut self, settings: &EventsSettings) -> Self {
+        self.ack_wait = Duration::from_secs(settings.ack_wait_seconds.max(1));
+        self
+    }
+
     /// Delay before the next attempt after `delivered` failed deliveries.
     fn retry_delay(&self, delivered: i64) -> Duration {
         let exponent = u32::try_from(delivered.clamp(1, 10) - 1).unwrap_or(0);

@@ -40,6 +40,9 @@ pub struct EventsSettings {
     /// Prefix of the live subjects (plain NATS, not stored) that feed GraphQL subscriptions:
     /// `<live_prefix>.<organisation>.<user>.<topic>`.
     pub live_prefix: String,
+    /// Seconds a consumer may hold an event unacknowledged before JetStream redelivers it
+    /// (to another instance, or to this one restarted after a crash).
+    pub ack_wait_seconds: u64,
 }
 
 impl EventsSettings {
@@ -51,6 +54,7 @@ impl EventsSettings {
             duplicate_window_seconds: 120,
             retention_days: 7,
             live_prefix: "crm.live".into(),
+            ack_wait_seconds: 30,
         }
     }
 
@@ -73,7 +77,8 @@ impl EventsSettings {
                 defaults.duplicate_window_seconds,
             )?
             .set_default("events.retention_days", defaults.retention_days)?
-            .set_default("events.live_prefix", defaults.live_prefix)
+            .set_default("events.live_prefix", defaults.live_prefix)?
+            .set_default("events.ack_wait_seconds", defaults.ack_wait_seconds)
     }
 
     /// The subject of an event type (`client.created` → `crm.events.client.created`).

@@ -19,6 +19,8 @@ pub struct TestApps {
     core_db: TestDatabase,
     pub db: TestDatabase,
     pub core_url: String,
+    pub jwks_url: String,
+    /// Engagement's GraphQL endpoint (empty when the test runs engagement itself).
     pub url: String,
     pub events: EventsSettings,
     stops: Vec<oneshot::Sender<()>>,
@@ -49,6 +51,16 @@ impl Session {
 pub const PASSWORD: &str = "a long enough password";
 
 pub async fn spawn_apps() -> TestApps {
+    spawn(true).await
+}
+
+/// Core in this process, engagement's database and SMTP sink ready, but no engagement: the
+/// test runs it (as a child process, say).
+pub async fn spawn_core_only() -> TestApps {
+    spawn(false).await
+}
+
+async fn spawn(with_engagement: bool) -> TestApps {
     let events = isolated_events(&nats_url());
     let core_db = TestDatabase::create(&subgraph_core::MIGRATOR).await;
     let key = subgraph_core::tokens::generate_signing_key_pem().unwrap();
@@ -94,22 +106,28 @@ pub async fn spawn_apps() -> TestApps {
         events: events.clone(),
         email: subgraph_engagement::config::EmailSettings::local(smtp.port, 0),
     };
-    let app = subgraph_engagement::startup::App::with_pool(settings, db.pool.clone())
-        .await
-        .unwrap();
-    let url = format!("http://{}/graphql", app.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let mut stops = vec![core_stop];
+    let mut url = String::new();
+    if with_engagement {
+        let app = subgraph_engagement::startup::App::with_pool(settings, db.pool.clone())
+            .await
+            .unwrap();
+        url = format!("http://{}/graphql", app.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        stops.push(stop);
+    }
     TestApps {
         smtp,
         core_db,
         db,
         core_url: format!("{core_base}/graphql"),
+        jwks_url: format!("{core_base}/.well-known/jwks.json"),
         url,
         events,
-        stops: vec![core_stop, stop],
+        stops,
     }
 }
 
