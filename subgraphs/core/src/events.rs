@@ -9,7 +9,7 @@ use subgraph_kit::{events::Envelope, Role};
 use uuid::Uuid;
 
 use crate::{
-    db::{client::ClientRow, invitation::InvitationRow},
+    db::{client::ClientRow, invitation::InvitationRow, societe::SocieteRow},
     domain::client::{ClientKind, ClientStatus},
     error::Result,
 };
@@ -65,6 +65,14 @@ impl<'a> From<&'a ClientRow> for ClientSnapshot<'a> {
     }
 }
 
+/// What happened to a société.
+#[derive(Debug, Clone, Copy)]
+pub enum SocieteChange {
+    Created,
+    Updated,
+    Deleted,
+}
+
 /// Every event core emits.
 #[derive(Debug)]
 pub enum CoreEvent<'a> {
@@ -97,6 +105,12 @@ pub enum CoreEvent<'a> {
         user_id: Uuid,
         by: Uuid,
     },
+    /// A société (legal entity) was created, changed or deleted.
+    SocieteChanged {
+        societe: &'a SocieteRow,
+        change: SocieteChange,
+        by: Uuid,
+    },
     /// Someone joined through an invitation.
     MemberJoined {
         organisation_id: Uuid,
@@ -123,6 +137,27 @@ impl CoreEvent<'_> {
                 client.organisation_id,
                 correlation_id,
                 json!({"client": ClientSnapshot::from(*client), "updated_by": by}),
+            ),
+            CoreEvent::SocieteChanged {
+                societe,
+                change,
+                by,
+            } => Envelope::new(
+                match change {
+                    SocieteChange::Created => "societe.created",
+                    SocieteChange::Updated => "societe.updated",
+                    SocieteChange::Deleted => "societe.deleted",
+                },
+                1,
+                societe.organisation_id,
+                correlation_id,
+                json!({
+                    "societe": {
+                        "societe_id": societe.id, "name": societe.name, "siren": societe.siren,
+                        "siret": societe.siret, "vat_number": societe.vat_number,
+                    },
+                    "changed_by": by,
+                }),
             ),
             CoreEvent::OrganisationCreated {
                 organisation_id,

@@ -112,11 +112,10 @@ pub async fn delete_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query("delete from societes where organisation_id = $1 and id = $2")
+) -> sqlx::Result<Option<SocieteRow>> {
+    sqlx::query_as("delete from societes where organisation_id = $1 and id = $2 returning *")
         .bind(organisation_id)
         .bind(id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+        .fetch_optional(db)
+        .await
 }

@@ -23,7 +23,7 @@ use crate::{
         societe::{PostalAddress, SocieteFields, SocieteInput},
     },
     error::{Error, Result},
-    events::{self, CoreEvent},
+    events::{self, CoreEvent, SocieteChange},
     graphql::{
         loader,
         loaders::{load_error, UserLoader},
@@ -325,10 +325,19 @@ impl OrganisationMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let fields = input.parse()?;
-        db::societe::insert_societe(&state.pool, tenant.organisation_id, Uuid::now_v7(), &fields)
-            .await
-            .map(Societe)
-            .map_err(siren_conflict)
+        let mut tx = state.pool.begin().await?;
+        let row =
+            db::societe::insert_societe(&mut *tx, tenant.organisation_id, Uuid::now_v7(), &fields)
+                .await
+                .map_err(siren_conflict)?;
+        let event = CoreEvent::SocieteChanged {
+            societe: &row,
+            change: SocieteChange::Created,
+            by: tenant.user_id,
+        };
+        events::record(&mut tx, &request.request_id, event).await?;
+        tx.commit().await?;
+        Ok(Societe(row))
     }
 
     async fn update_societe(
@@ -341,11 +350,19 @@ impl OrganisationMutation {
         let tenant = request.tenant_with_role(Role::Admin)?;
         let id = parse_id("id", &id)?;
         let fields = input.parse()?;
-        db::societe::update_societe(&state.pool, tenant.organisation_id, id, &fields)
+        let mut tx = state.pool.begin().await?;
+        let row = db::societe::update_societe(&mut *tx, tenant.organisation_id, id, &fields)
             .await
             .map_err(siren_conflict)?
-            .map(Societe)
-            .ok_or(Error::not_found("société"))
+            .ok_or(Error::not_found("société"))?;
+        let event = CoreEvent::SocieteChanged {
+            societe: &row,
+            change: SocieteChange::Updated,
+            by: tenant.user_id,
+        };
+        events::record(&mut tx, &request.request_id, event).await?;
+        tx.commit().await?;
+        Ok(Societe(row))
     }
 
     /// Deletes a société that nothing refers to (admins).
@@ -353,9 +370,19 @@ impl OrganisationMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let uuid = parse_id("id", &id)?;
-        match db::societe::delete_societe(&state.pool, tenant.organisation_id, uuid).await {
-            Ok(true) => Ok(id),
-            Ok(false) => Err(Error::not_found("société")),
+        let mut tx = state.pool.begin().await?;
+        match db::societe::delete_societe(&mut *tx, tenant.organisation_id, uuid).await {
+            Ok(Some(row)) => {
+                let event = CoreEvent::SocieteChanged {
+                    societe: &row,
+                    change: SocieteChange::Deleted,
+                    by: tenant.user_id,
+                };
+                events::record(&mut tx, &request.request_id, event).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+            Ok(None) => Err(Error::not_found("société")),
             Err(err) if is_constraint_violation(&err, db::client::SOCIETE_CONSTRAINT) => {
                 Err(Error::conflict("this société still has clients"))
             }

@@ -1,0 +1,7 @@
+//! GraphQL types, one module per aggregate, each with its queries and mutations.
+
+pub mod catalogue;
+pub mod commission;
+pub mod contract;
+pub mod entities;
+pub mod sales_rep;

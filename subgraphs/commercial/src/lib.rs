@@ -1,0 +1,22 @@
+//! The commercial subgraph: the catalogue (products, ranges, price grids), contracts and
+//! their lifecycle, sales reps, commission scales and the commissions computed from payments.
+
+/// Settings: defaults, optional file, environment.
+pub mod config;
+/// SQL, one module per aggregate.
+pub mod db;
+/// Rules as types and pure functions: money, lifecycles, prices, commissions.
+pub mod domain;
+/// The subgraph's error enum and its `extensions.code` mapping.
+pub mod error;
+/// Events published (contracts, commissions) and consumed (core's directory, payments).
+pub mod events;
+/// Schema, roots, entities.
+pub mod graphql;
+/// Scheduled work: contract expiry.
+pub mod jobs;
+/// Building and running the HTTP server, the relay, the consumers and the jobs.
+pub mod startup;
+
+/// Commercial's migrations, embedded: used by startup and by tests alike.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/commercial");
