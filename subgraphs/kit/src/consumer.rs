@@ -193,13 +193,22 @@ async fn consume<H: Handler>(
 ) -> anyhow::Result<()> {
     ensure_stream(js, settings).await?;
     let stream = js.get_stream(&settings.stream).await?;
+    let subjects: Vec<String> = spec
+        .event_types
+        .iter()
+        .map(|t| settings.subject(t))
+        .collect();
+    // Servers before 2.10 ignore `filter_subjects` (several subjects) and deliver the whole
+    // stream; one subject goes in `filter_subject`, which every server honours. Messages of
+    // other subjects are acknowledged unseen below either way.
+    let (filter_subject, filter_subjects) = match subjects.as_slice() {
+        [one] => (one.clone(), Vec::new()),
+        _ => (String::new(), subjects.clone()),
+    };
     let config = pull::Config {
         durable_name: Some(spec.name.clone()),
-        filter_subjects: spec
-            .event_types
-            .iter()
-            .map(|t| settings.subject(t))
-            .collect(),
+        filter_subject,
+        filter_subjects,
         ack_policy: jetstream::consumer::AckPolicy::Explicit,
         ack_wait: spec.ack_wait,
         // JetStream must never give up on its own: deliveries made to a dead consumer's
@@ -228,6 +237,16 @@ async fn consume<H: Handler>(
                 None => return Ok(()),
             },
         };
+        if !subjects
+            .iter()
+            .any(|s| s.as_str() == message.subject.as_str())
+        {
+            message
+                .ack()
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot acknowledge: {e}"))?;
+            continue;
+        }
         let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
         let outcome = handle_message(pool, spec, handler, &message.payload, delivered).await?;
         tracing::debug!(consumer = %spec.name, subject = %message.subject, delivered, ?outcome, "event handled");

@@ -189,7 +189,7 @@ impl GridProductPrice {
         self.0.unit_price
     }
     async fn discount_percent(&self) -> Decimal {
-        self.0.discount_percent
+        self.0.discount_percent.normalize()
     }
     async fn min_price(&self) -> Option<Decimal> {
         self.0.min_price
@@ -525,7 +525,7 @@ impl CatalogueQuery {
             base_unit_price: quote.base_unit_price,
             promotion_applied: quote.promotion_applied,
             grid_id: grid.map(|g| ID(g.id.to_string())),
-            discount_percent: quote.discount_percent,
+            discount_percent: quote.discount_percent.normalize(),
             unit_price: quote.unit_price,
             quantity: quote.quantity,
             vat_rate: vat_rate.percent(),

@@ -1,0 +1,11 @@
+//! API tests of the commercial subgraph: core (the token issuer and event source) and
+//! commercial on free ports, each over a fresh database, sharing a test-owned stream.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod catalogue;
+mod commissions;
+mod contracts;
+mod helpers;
+mod sales_reps;
+mod tenancy;
