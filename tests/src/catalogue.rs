@@ -19,6 +19,11 @@ pub const SUBGRAPHS: &[SubgraphEntry] = &[
         sdl: subgraph_core::graphql::sdl,
     },
     SubgraphEntry {
+        name: "commercial",
+        port: 4002,
+        sdl: subgraph_commercial::graphql::sdl,
+    },
+    SubgraphEntry {
         name: "engagement",
         port: 4004,
         sdl: subgraph_engagement::graphql::sdl,

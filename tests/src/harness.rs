@@ -9,7 +9,10 @@ use subgraph_kit::testing::{GraphqlClient, TestDatabase};
 use crate::{
     catalogue::{repo_root, SUPERGRAPH_PATH},
     gateway::{start_gateway, GatewayProcess},
-    stack::{core_settings, engagement_settings, start_core, start_engagement, RunningSubgraph},
+    stack::{
+        commercial_settings, core_settings, engagement_settings, start_commercial, start_core,
+        start_engagement, RunningSubgraph,
+    },
 };
 
 pub struct Stack {
@@ -17,6 +20,8 @@ pub struct Stack {
     pub signing_key: secrecy::SecretString,
     pub engagement: RunningSubgraph,
     pub engagement_db: TestDatabase,
+    pub commercial: RunningSubgraph,
+    pub commercial_db: TestDatabase,
     pub events: subgraph_kit::events::EventsSettings,
     pub gateway: GatewayProcess,
     pub core: RunningSubgraph,
@@ -56,7 +61,15 @@ impl Stack {
         )
         .await
         .expect("engagement starts");
+        let commercial_db = TestDatabase::create(&subgraph_commercial::MIGRATOR).await;
+        let commercial = start_commercial(
+            commercial_settings(&commercial_db.url, &jwks_url, 0, events.clone()),
+            Some(commercial_db.pool.clone()),
+        )
+        .await
+        .expect("commercial starts");
         let mut urls = extra_urls.clone();
+        urls.insert("commercial".into(), commercial.url());
         urls.insert("core".into(), core.url());
         urls.insert("engagement".into(), engagement.url());
         let log = log_path();
@@ -70,6 +83,8 @@ impl Stack {
             signing_key,
             engagement,
             engagement_db,
+            commercial,
+            commercial_db,
             events,
             gateway,
             core,

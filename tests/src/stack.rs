@@ -91,6 +91,46 @@ pub fn engagement_settings(
     }
 }
 
+/// Settings of a commercial subgraph on `port` verifying tokens with `jwks_url`; the expiry
+/// job runs hourly.
+pub fn commercial_settings(
+    database_url: &str,
+    jwks_url: &str,
+    port: u16,
+    events: subgraph_kit::events::EventsSettings,
+) -> subgraph_commercial::config::Settings {
+    use subgraph_commercial::config::{AuthSettings, HttpSettings, JobSettings, Settings};
+    Settings {
+        http: HttpSettings {
+            host: "127.0.0.1".into(),
+            port,
+        },
+        database: subgraph_kit::db::DatabaseSettings::new(database_url),
+        auth: AuthSettings {
+            jwks_url: jwks_url.to_owned(),
+            issuer: "crm-core".into(),
+            audience: "crm".into(),
+        },
+        events,
+        jobs: JobSettings {
+            expiry_interval_seconds: 3600,
+        },
+    }
+}
+
+/// Starts commercial (over `pool` if given, else its configured database).
+pub async fn start_commercial(
+    settings: subgraph_commercial::config::Settings,
+    pool: Option<PgPool>,
+) -> anyhow::Result<RunningSubgraph> {
+    let app = match pool {
+        Some(pool) => subgraph_commercial::startup::App::with_pool(settings, pool).await?,
+        None => subgraph_commercial::startup::App::build(settings).await?,
+    };
+    let address = app.local_addr()?;
+    Ok(spawn("commercial", address, |stop| app.run_until(stop)))
+}
+
 /// Starts engagement (over `pool` if given, else its configured database).
 pub async fn start_engagement(
     settings: subgraph_engagement::config::Settings,

@@ -188,11 +188,27 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     )
     .await
     .context("starting the engagement subgraph")?;
+    let commercial_port = SUBGRAPHS
+        .iter()
+        .find(|s| s.name == "commercial")
+        .map_or(4002, |s| s.port);
+    let commercial = crm_e2e::stack::start_commercial(
+        crm_e2e::stack::commercial_settings(
+            &services::database_url(&postgres, "crm_commercial"),
+            &jwks_url,
+            commercial_port,
+            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
+        ),
+        None,
+    )
+    .await
+    .context("starting the commercial subgraph")?;
     if demo {
         services::load_demo_data(&core.url()).await?;
     }
     let urls: HashMap<String, String> = [
         ("core".to_owned(), core.url()),
+        ("commercial".to_owned(), commercial.url()),
         ("engagement".to_owned(), engagement.url()),
     ]
     .into();
@@ -208,6 +224,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     println!();
     println!("  GraphiQL:  {}  (open it in a browser)", gateway.url());
     println!("  core:       {}", core.url());
+    println!("  commercial: {}", commercial.url());
     println!("  engagement: {}", engagement.url());
     if demo {
         println!(
@@ -220,6 +237,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     subgraph_kit::server::shutdown_signal().await;
     drop(gateway);
     engagement.stop().await;
+    commercial.stop().await;
     core.stop().await;
     Ok(())
 }
