@@ -1,9 +1,10 @@
-//! Stable error codes, shared by every subgraph so clients see one vocabulary.
+//! Stable error codes, shared by every subgraph so clients see one vocabulary, and
+//! `ServiceError`, the error enum of the subgraphs that need no variant of their own.
 //!
-//! Each subgraph has its own `Error` enum (its variants are its business) and maps each
-//! variant to one of these codes with an exhaustive match. Client errors carry a message that
-//! is safe to show; internal errors reach the client only as `INTERNAL`, "Internal server error",
-//! while their cause is logged once with the request id.
+//! A subgraph with errors of its own (core's bad credentials, say) has its own `Error` enum
+//! and maps each variant to one of these codes with an exhaustive match. Client errors carry a
+//! message that is safe to show; internal errors reach the client only as `INTERNAL`,
+//! "Internal server error", while their cause is logged once with the request id.
 
 use async_graphql::ErrorExtensions;
 
@@ -88,6 +89,98 @@ impl Invalid {
         Self {
             field: field.into(),
             message: message.into(),
+        }
+    }
+}
+
+/// A subgraph's errors, in two groups: client errors, whose message is safe to show, and
+/// internal errors, which reach the client masked as `INTERNAL` while their cause is logged.
+///
+/// It deliberately does not implement `Display`: async-graphql converts any `Display` type
+/// into a GraphQL error with its message only, which would drop the code. Without it, the
+/// `From` impl below is the only conversion there is.
+#[derive(Debug)]
+pub enum ServiceError {
+    // --- client errors ---
+    Access(crate::server::AccessError),
+    Forbidden(String),
+    NotFound {
+        entity: &'static str,
+    },
+    Invalid(Invalid),
+    Conflict {
+        message: String,
+        /// The existing entity the input collides with, when there is one to show.
+        existing_id: Option<uuid::Uuid>,
+    },
+    InvalidTransition(String),
+
+    // --- internal errors ---
+    Database(sqlx::Error),
+    Internal(anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn not_found(entity: &'static str) -> Self {
+        ServiceError::NotFound { entity }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ServiceError::Conflict {
+            message: message.into(),
+            existing_id: None,
+        }
+    }
+}
+
+impl From<crate::server::AccessError> for ServiceError {
+    fn from(err: crate::server::AccessError) -> Self {
+        ServiceError::Access(err)
+    }
+}
+
+impl From<Invalid> for ServiceError {
+    fn from(err: Invalid) -> Self {
+        ServiceError::Invalid(err)
+    }
+}
+
+impl From<sqlx::Error> for ServiceError {
+    fn from(err: sqlx::Error) -> Self {
+        ServiceError::Database(err)
+    }
+}
+
+impl From<anyhow::Error> for ServiceError {
+    fn from(err: anyhow::Error) -> Self {
+        ServiceError::Internal(err)
+    }
+}
+
+impl From<ServiceError> for async_graphql::Error {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Access(access) => coded(access.code(), access.to_string()),
+            ServiceError::Forbidden(message) => coded(ErrorCode::Forbidden, message),
+            ServiceError::NotFound { entity } => {
+                coded(ErrorCode::NotFound, format!("{entity} not found"))
+            }
+            ServiceError::Invalid(invalid) => validation(&invalid.field, invalid.message),
+            ServiceError::Conflict {
+                message,
+                existing_id,
+            } => {
+                let error = coded(ErrorCode::Conflict, message);
+                match existing_id {
+                    Some(id) => error.extend_with(|_, ext| ext.set("existingId", id.to_string())),
+                    None => error,
+                }
+            }
+            ServiceError::InvalidTransition(message) => {
+                coded(ErrorCode::InvalidTransition, message)
+            }
+            ServiceError::Database(err) => internal(&err),
+            ServiceError::Internal(err) => internal(err.as_ref()),
         }
     }
 }
