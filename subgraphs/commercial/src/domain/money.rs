@@ -9,6 +9,13 @@ pub fn round_cents(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// An amount shown with its two decimals, zero included (`0.00`, not `0`).
+pub fn cents(amount: Decimal) -> Decimal {
+    let mut amount = amount;
+    amount.rescale(2);
+    amount
+}
+
 /// The VAT rates French law knows (CGI art. 278 ff.), in percent.
 pub const FRENCH_VAT_RATES: [Decimal; 5] = [
     Decimal::from_parts(20, 0, 0, false, 0),

@@ -355,3 +355,93 @@ async fn one_default_grid_at_a_time_is_the_fallback() {
         .await;
     assert_eq!(bad.error_code(), "VALIDATION");
 }
+
+#[tokio::test]
+async fn grids_and_promotions_are_edited_and_removed() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let product = active_product(&owner, "P1", "50", "10").await;
+    let grid = owner
+        .run(
+            "mutation { createPriceGrid(input: {name: \"G\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let grid = grid.data()["createPriceGrid"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let updated = owner
+        .run(
+            "mutation($id: ID!) { updatePriceGrid(id: $id, input: {name: \"Grille 2026\", validFrom: \"2026-01-01\", active: false}) { name validFrom active } }",
+            json!({"id": grid}),
+        )
+        .await;
+    assert_eq!(
+        updated.data()["updatePriceGrid"],
+        json!({"name": "Grille 2026", "validFrom": "2026-01-01", "active": false})
+    );
+    let set = owner
+        .run(
+            "mutation($g: ID!, $p: ID!) { setGridPrice(input: {gridId: $g, productId: $p, unitPrice: \"45\", discountPercent: \"5\"}) { unitPrice discountPercent product { sku } } }",
+            json!({"g": grid, "p": product}),
+        )
+        .await;
+    assert_eq!(
+        set.data()["setGridPrice"],
+        json!({"unitPrice": "45.00", "discountPercent": "5", "product": {"sku": "P1"}})
+    );
+    let bad = owner
+        .run(
+            "mutation($g: ID!, $p: ID!) { setGridPrice(input: {gridId: $g, productId: $p, unitPrice: \"45\", minPrice: \"50\", maxPrice: \"40\"}) { unitPrice } }",
+            json!({"g": grid, "p": product}),
+        )
+        .await;
+    assert_eq!(bad.error_code(), "VALIDATION");
+    let prices = owner
+        .run(
+            "query($id: ID!) { priceGrid(id: $id) { prices { unitPrice } } }",
+            json!({"id": grid}),
+        )
+        .await;
+    assert_eq!(
+        prices.data()["priceGrid"]["prices"],
+        json!([{"unitPrice": "45.00"}])
+    );
+    let removed = owner
+        .run(
+            "mutation($g: ID!, $p: ID!) { removeGridPrice(gridId: $g, productId: $p) }",
+            json!({"g": grid, "p": product}),
+        )
+        .await;
+    assert_eq!(removed.data()["removeGridPrice"], true);
+    assert_eq!(apps.count("grid_prices").await, 0);
+
+    let promoted = owner
+        .run(
+            "mutation($id: ID!) { setProductPromotion(id: $id, input: {price: \"40\"}) { promotion { price active } } }",
+            json!({"id": product}),
+        )
+        .await;
+    assert_eq!(
+        promoted.data()["setProductPromotion"]["promotion"],
+        json!({"price": "40.00", "active": true})
+    );
+    let bad_dates = owner
+        .run(
+            "mutation($id: ID!) { setProductPromotion(id: $id, input: {price: \"40\", startsAt: \"2026-02-01T00:00:00Z\", endsAt: \"2026-01-01T00:00:00Z\"}) { id } }",
+            json!({"id": product}),
+        )
+        .await;
+    assert_eq!(bad_dates.error_code(), "VALIDATION");
+    let cleared = owner
+        .run(
+            "mutation($id: ID!) { clearProductPromotion(id: $id) { promotion { price } } }",
+            json!({"id": product}),
+        )
+        .await;
+    assert_eq!(
+        cleared.data()["clearProductPromotion"]["promotion"],
+        json!(null)
+    );
+}

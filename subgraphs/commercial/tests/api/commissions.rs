@@ -211,6 +211,46 @@ async fn bad_scales_are_refused_and_versions_never_overlap() {
 }
 
 #[tokio::test]
+async fn a_deactivated_scale_no_longer_applies() {
+    let apps = spawn_apps().await;
+    let (owner, contract, _) = setup(&apps).await;
+    let id: Uuid = sqlx::query_scalar("select id from commission_scales")
+        .fetch_one(&apps.db.pool)
+        .await
+        .unwrap();
+    let off = owner
+        .run(
+            "mutation($id: ID!) { setCommissionScaleActive(id: $id, active: false) { active } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(off.data()["setCommissionScaleActive"]["active"], false);
+    let read = owner
+        .run(
+            "query($id: ID!) { commissionScale(id: $id) { code version calculation rate fixedAmount tiers { thresholdMin thresholdMax bonus } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        read.data()["commissionScale"],
+        json!({"code": "STD", "version": 1, "calculation": "MIXED", "rate": "12.50", "fixedAmount": "5.00",
+               "tiers": [{"thresholdMin": "0.00", "thresholdMax": "99.99", "bonus": "1.00"},
+                         {"thresholdMin": "100.00", "thresholdMax": null, "bonus": "10.00"}]})
+    );
+    let event = payment_received(
+        &owner.organisation_id,
+        Uuid::new_v4(),
+        &contract,
+        "120.00",
+        "2026-02-10",
+    );
+    apps.publish(&event).await;
+    apps.wait_handled(event.id).await;
+    assert_eq!(apps.count("commissions").await, 0);
+    assert_eq!(apps.count("dead_letters").await, 1);
+}
+
+#[tokio::test]
 async fn a_payment_no_scale_applies_to_is_dead_lettered_for_replay() {
     let apps = spawn_apps().await;
     let (owner, contract, _) = setup(&apps).await;

@@ -18,6 +18,7 @@ use crate::{
             GridFields, GridPriceRow, GridRow, ProductFields, ProductRow, RangeFields, RangeRow,
         },
     },
+    domain::money::cents,
     domain::{
         money::{parse_amount, parse_percent, parse_quantity, VatRate},
         optional_text,
@@ -93,7 +94,7 @@ impl Product {
     }
     /// List price per unit, excl. VAT.
     async fn unit_price(&self) -> Decimal {
-        self.0.unit_price
+        cents(self.0.unit_price)
     }
     /// VAT rate in percent.
     async fn vat_rate(&self) -> Decimal {
@@ -186,16 +187,16 @@ impl GridProductPrice {
         )
     }
     async fn unit_price(&self) -> Decimal {
-        self.0.unit_price
+        cents(self.0.unit_price)
     }
     async fn discount_percent(&self) -> Decimal {
         self.0.discount_percent.normalize()
     }
     async fn min_price(&self) -> Option<Decimal> {
-        self.0.min_price
+        self.0.min_price.map(cents)
     }
     async fn max_price(&self) -> Option<Decimal> {
-        self.0.max_price
+        self.0.max_price.map(cents)
     }
 }
 
@@ -522,16 +523,16 @@ impl CatalogueQuery {
             additional_discount: additional,
         });
         Ok(PriceQuote {
-            base_unit_price: quote.base_unit_price,
+            base_unit_price: cents(quote.base_unit_price),
             promotion_applied: quote.promotion_applied,
             grid_id: grid.map(|g| ID(g.id.to_string())),
             discount_percent: quote.discount_percent.normalize(),
-            unit_price: quote.unit_price,
+            unit_price: cents(quote.unit_price),
             quantity: quote.quantity,
             vat_rate: vat_rate.percent(),
-            total_excl_vat: quote.totals.excl_vat,
-            total_vat: quote.totals.vat,
-            total_incl_vat: quote.totals.incl_vat,
+            total_excl_vat: cents(quote.totals.excl_vat),
+            total_vat: cents(quote.totals.vat),
+            total_incl_vat: cents(quote.totals.incl_vat),
         })
     }
 }

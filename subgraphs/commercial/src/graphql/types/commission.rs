@@ -18,6 +18,7 @@ use crate::{
         commission::{ClawbackReason, ClawbackRow, CommissionRow},
         scale::{ScaleRow, ScaleTerms, TierRow},
     },
+    domain::money::cents,
     domain::{
         commission::{Calculation, CommissionBase, CommissionStatus, Tier},
         money::{parse_amount, parse_percent},
@@ -61,7 +62,7 @@ impl CommissionScale {
         self.0.rate
     }
     async fn fixed_amount(&self) -> Option<Decimal> {
-        self.0.fixed_amount
+        self.0.fixed_amount.map(cents)
     }
     /// Filter: null means any.
     async fn product_category(&self) -> Option<ProductCategory> {
@@ -118,14 +119,14 @@ pub struct CommissionTier(pub TierRow);
 #[Object]
 impl CommissionTier {
     async fn threshold_min(&self) -> Decimal {
-        self.0.threshold_min
+        cents(self.0.threshold_min)
     }
     /// Null: no upper bound.
     async fn threshold_max(&self) -> Option<Decimal> {
-        self.0.threshold_max
+        self.0.threshold_max.map(cents)
     }
     async fn bonus(&self) -> Decimal {
-        self.0.bonus
+        cents(self.0.bonus)
     }
 }
 
@@ -147,7 +148,7 @@ impl From<ClawbackRow> for Clawback {
         Self {
             reason: row.reason,
             rate: row.rate,
-            amount: row.amount,
+            amount: cents(row.amount),
             event_date: row.event_date,
             created_at: row.created_at,
         }
@@ -194,17 +195,17 @@ impl Commission {
         self.0.scale_version
     }
     async fn base_amount(&self) -> Decimal {
-        self.0.base_amount
+        cents(self.0.base_amount)
     }
     async fn gross_amount(&self) -> Decimal {
-        self.0.gross_amount
+        cents(self.0.gross_amount)
     }
     /// Tier bonuses.
     async fn bonus_amount(&self) -> Decimal {
-        self.0.bonus_amount
+        cents(self.0.bonus_amount)
     }
     async fn net_amount(&self) -> Decimal {
-        self.0.net_amount
+        cents(self.0.net_amount)
     }
     async fn currency(&self) -> &str {
         &self.0.currency

@@ -25,6 +25,7 @@ use crate::{
         commission::ClawbackReason,
         contract::{ContractFields, ContractRow, HistoryRow, LineFields, LineRow},
     },
+    domain::money::cents,
     domain::{
         contract::{BillingFrequency, ContractStatus},
         money::{parse_amount, parse_quantity, Totals, VatRate},
@@ -136,13 +137,13 @@ impl Contract {
         &self.0.currency
     }
     async fn total_excl_vat(&self) -> Decimal {
-        self.0.total_excl_vat
+        cents(self.0.total_excl_vat)
     }
     async fn total_vat(&self) -> Decimal {
-        self.0.total_vat
+        cents(self.0.total_vat)
     }
     async fn total_incl_vat(&self) -> Decimal {
-        self.0.total_incl_vat
+        cents(self.0.total_incl_vat)
     }
     async fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()
@@ -226,7 +227,7 @@ impl ContractLine {
     }
     /// Excl. VAT.
     async fn unit_price(&self) -> Decimal {
-        self.0.unit_price
+        cents(self.0.unit_price)
     }
     async fn vat_rate(&self) -> Decimal {
         self.0.vat_rate.normalize()
@@ -236,13 +237,13 @@ impl ContractLine {
         self.0.billing_period
     }
     async fn total_excl_vat(&self) -> Decimal {
-        self.0.total_excl_vat
+        cents(self.0.total_excl_vat)
     }
     async fn total_vat(&self) -> Decimal {
-        self.0.total_vat
+        cents(self.0.total_vat)
     }
     async fn total_incl_vat(&self) -> Decimal {
-        self.0.total_incl_vat
+        cents(self.0.total_incl_vat)
     }
 }
 
