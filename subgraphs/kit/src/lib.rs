@@ -8,6 +8,8 @@ pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod events;
+/// Money: cent rounding, French VAT rates, totals (shared rules, not domain types).
+pub mod money;
 pub mod pagination;
 pub mod server;
 pub mod settings;
