@@ -124,6 +124,8 @@ create table invoice_counters (
     series           text not null,
     fiscal_year      integer not null,
     last_value       bigint not null default 0,
+    -- The chain hash of the series' last issued document.
+    last_chain       text,
     primary key (organisation_id, societe_id, series, fiscal_year)
 );
 

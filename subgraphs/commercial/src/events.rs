@@ -41,6 +41,8 @@ pub enum CommercialEvent<'a> {
     ContractSigned {
         contract: &'a ContractRow,
         lines: &'a [LineRow],
+        /// The lines' products (for their SKU and name).
+        products: &'a [crate::db::catalogue::ProductRow],
     },
     /// A contract changed status (signing included).
     ContractStatusChanged {
@@ -66,12 +68,19 @@ fn contract_summary(c: &ContractRow) -> serde_json::Value {
 impl CommercialEvent<'_> {
     fn envelope(&self, correlation_id: Option<&str>) -> serde_json::Result<Envelope> {
         match self {
-            CommercialEvent::ContractSigned { contract, lines } => {
+            CommercialEvent::ContractSigned {
+                contract,
+                lines,
+                products,
+            } => {
                 let lines: Vec<_> = lines
                     .iter()
                     .map(|l| {
+                        let product = products.iter().find(|p| p.id == l.product_id);
                         json!({
                             "line_id": l.id, "product_id": l.product_id,
+                            "product_sku": product.map(|p| &p.sku),
+                            "product_name": product.map(|p| &p.name),
                             "description": l.description, "quantity": l.quantity,
                             "unit_price": l.unit_price, "vat_rate": l.vat_rate,
                             "billing_period": l.billing_period,

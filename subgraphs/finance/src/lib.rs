@@ -2,10 +2,20 @@
 //! gap-free numbering assigned at issue, the Factur-X (EN 16931) XML with a hash chain over
 //! issued documents, settlements, and the FEC export.
 
+/// Settings: defaults, optional file, environment.
+pub mod config;
+/// SQL, one module per aggregate.
+pub mod db;
 /// Rules as types and pure functions: lifecycle, totals, compliance, Factur-X, FEC.
 pub mod domain;
 /// The subgraph's error type and its `extensions.code` mapping.
 pub mod error;
+/// Events published (invoices) and consumed (core's directory, signed contracts).
+pub mod events;
+/// Schema, roots, entities.
+pub mod graphql;
+/// Building and running the HTTP server, the relay and the consumers.
+pub mod startup;
 
 /// Finance's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/finance");

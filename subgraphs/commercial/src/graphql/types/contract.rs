@@ -753,6 +753,8 @@ async fn transition(
     .await?;
     let correlation = Some(request.request_id.as_str());
     if to == ContractStatus::Signed {
+        let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
+        let products = db::catalogue::products_by_ids(&mut *tx, org, &ids).await?;
         events::record(
             &mut tx,
             correlation,
@@ -760,6 +762,7 @@ async fn transition(
             CommercialEvent::ContractSigned {
                 contract: &row,
                 lines: &lines,
+                products: &products,
             },
         )
         .await?;

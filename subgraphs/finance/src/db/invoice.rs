@@ -1,0 +1,590 @@
+//! Invoices, their lines, the numbering counters and the payments.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+use subgraph_kit::pagination::PageRequest;
+use uuid::Uuid;
+
+use crate::domain::invoice::{InvoiceKind, InvoiceStatus, OperationNature};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub societe_id: Uuid,
+    pub kind: InvoiceKind,
+    pub original_invoice_id: Option<Uuid>,
+    pub client_id: Uuid,
+    pub contract_id: Option<Uuid>,
+    pub source_event_id: Option<Uuid>,
+    pub status: InvoiceStatus,
+    pub number: Option<String>,
+    pub series: Option<String>,
+    pub fiscal_year: Option<i32>,
+    pub sequence: Option<i64>,
+    pub issue_date: Option<NaiveDate>,
+    pub delivery_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub payment_terms_days: i32,
+    pub late_payment_rate: Decimal,
+    pub recovery_indemnity: Decimal,
+    pub nature: OperationNature,
+    pub currency: String,
+    pub buyer_name: String,
+    pub buyer_siren: Option<String>,
+    pub buyer_vat_number: Option<String>,
+    pub buyer_address_line1: Option<String>,
+    pub buyer_address_line2: Option<String>,
+    pub buyer_postal_code: Option<String>,
+    pub buyer_city: Option<String>,
+    pub buyer_country: String,
+    pub delivery_address: Option<String>,
+    pub notes: Option<String>,
+    pub total_excl_vat: Decimal,
+    pub total_vat: Decimal,
+    pub total_incl_vat: Decimal,
+    pub amount_paid: Decimal,
+    pub facturx_xml: Option<String>,
+    pub document_sha256: Option<String>,
+    pub chain_sha256: Option<String>,
+    pub issued_by: Option<Uuid>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A draft's editable fields, valid.
+#[derive(Debug, Clone)]
+pub struct DraftFields {
+    pub societe_id: Uuid,
+    pub client_id: Uuid,
+    pub contract_id: Option<Uuid>,
+    pub delivery_date: Option<NaiveDate>,
+    pub payment_terms_days: i32,
+    pub late_payment_rate: Decimal,
+    pub nature: OperationNature,
+    pub buyer_name: String,
+    pub buyer_siren: Option<String>,
+    pub buyer_vat_number: Option<String>,
+    pub buyer_address_line1: Option<String>,
+    pub buyer_address_line2: Option<String>,
+    pub buyer_postal_code: Option<String>,
+    pub buyer_city: Option<String>,
+    pub buyer_country: String,
+    pub delivery_address: Option<String>,
+    pub notes: Option<String>,
+}
+
+type InvoiceQuery<'q> = sqlx::query::QueryAs<'q, Postgres, InvoiceRow, sqlx::postgres::PgArguments>;
+
+/// Binds the draft fields as `$3…$19`, in the column order both statements use.
+fn bind_fields<'q>(query: InvoiceQuery<'q>, f: &'q DraftFields) -> InvoiceQuery<'q> {
+    query
+        .bind(f.societe_id)
+        .bind(f.client_id)
+        .bind(f.contract_id)
+        .bind(f.delivery_date)
+        .bind(f.payment_terms_days)
+        .bind(f.late_payment_rate)
+        .bind(f.nature)
+        .bind(&f.buyer_name)
+        .bind(&f.buyer_siren)
+        .bind(&f.buyer_vat_number)
+        .bind(&f.buyer_address_line1)
+        .bind(&f.buyer_address_line2)
+        .bind(&f.buyer_postal_code)
+        .bind(&f.buyer_city)
+        .bind(&f.buyer_country)
+        .bind(&f.delivery_address)
+        .bind(&f.notes)
+}
+
+pub async fn insert_draft(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    kind: InvoiceKind,
+    original_invoice_id: Option<Uuid>,
+    source_event_id: Option<Uuid>,
+    created_by: Uuid,
+    f: &DraftFields,
+) -> sqlx::Result<Option<InvoiceRow>> {
+    let query = sqlx::query_as(
+        "insert into invoices (id, organisation_id, societe_id, client_id, contract_id, delivery_date,
+                payment_terms_days, late_payment_rate, nature, buyer_name, buyer_siren,
+                buyer_vat_number, buyer_address_line1, buyer_address_line2, buyer_postal_code,
+                buyer_city, buyer_country, delivery_address, notes, kind, original_invoice_id,
+                source_event_id, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 $20, $21, $22, $23)
+         on conflict (source_event_id) do nothing
+         returning *",
+    )
+    .bind(Uuid::now_v7())
+    .bind(organisation_id);
+    bind_fields(query, f)
+        .bind(kind)
+        .bind(original_invoice_id)
+        .bind(source_event_id)
+        .bind(created_by)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn update_draft(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+    f: &DraftFields,
+) -> sqlx::Result<InvoiceRow> {
+    let query = sqlx::query_as(
+        "update invoices set societe_id = $3, client_id = $4, contract_id = $5, delivery_date = $6,
+                payment_terms_days = $7, late_payment_rate = $8, nature = $9, buyer_name = $10,
+                buyer_siren = $11, buyer_vat_number = $12, buyer_address_line1 = $13,
+                buyer_address_line2 = $14, buyer_postal_code = $15, buyer_city = $16,
+                buyer_country = $17, delivery_address = $18, notes = $19, updated_at = now()
+         where organisation_id = $1 and id = $2 and status = 'DRAFT' returning *",
+    )
+    .bind(organisation_id)
+    .bind(id);
+    bind_fields(query, f).fetch_one(db).await
+}
+
+pub async fn find_invoice(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<InvoiceRow>> {
+    sqlx::query_as("select * from invoices where organisation_id = $1 and id = $2")
+        .bind(organisation_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn lock_invoice(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<InvoiceRow>> {
+    sqlx::query_as("select * from invoices where organisation_id = $1 and id = $2 for update")
+        .bind(organisation_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn invoices_by_ids(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<InvoiceRow>> {
+    sqlx::query_as("select * from invoices where organisation_id = $1 and id = any($2)")
+        .bind(organisation_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+/// Invoices of many clients (or contracts), newest first.
+pub async fn invoices_of(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    column: &'static str,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<InvoiceRow>> {
+    let sql = match column {
+        "contract_id" => "select * from invoices where organisation_id = $1 and contract_id = any($2) order by created_at desc, id desc",
+        _ => "select * from invoices where organisation_id = $1 and client_id = any($2) order by created_at desc, id desc",
+    };
+    sqlx::query_as(sql)
+        .bind(organisation_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+pub async fn delete_draft(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from invoices where organisation_id = $1 and id = $2 and status = 'DRAFT'")
+        .bind(organisation_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub invoice_id: Uuid,
+    pub position: i32,
+    pub product_reference: Option<String>,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_code: String,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+    pub vat_category: String,
+    pub vat_rate: Decimal,
+    pub total_excl_vat: Decimal,
+    pub total_vat: Decimal,
+    pub total_incl_vat: Decimal,
+}
+
+/// A line, valid, with its totals.
+#[derive(Debug, Clone)]
+pub struct LineFields {
+    pub product_reference: Option<String>,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_code: String,
+    pub unit_price: Decimal,
+    pub discount: Decimal,
+    pub vat_category: &'static str,
+    pub vat_rate: Decimal,
+    pub totals: subgraph_kit::money::Totals,
+}
+
+/// Replaces the lines of an invoice and sets its totals (in the caller's transaction).
+pub async fn replace_lines(
+    db: &mut PgConnection,
+    organisation_id: Uuid,
+    invoice_id: Uuid,
+    lines: &[LineFields],
+    totals: subgraph_kit::money::Totals,
+) -> sqlx::Result<InvoiceRow> {
+    sqlx::query("delete from invoice_lines where organisation_id = $1 and invoice_id = $2")
+        .bind(organisation_id)
+        .bind(invoice_id)
+        .execute(&mut *db)
+        .await?;
+    for (i, l) in lines.iter().enumerate() {
+        sqlx::query(
+            "insert into invoice_lines (id, organisation_id, invoice_id, position, product_reference,
+                    description, quantity, unit_code, unit_price, discount, vat_category, vat_rate,
+                    total_excl_vat, total_vat, total_incl_vat)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(organisation_id)
+        .bind(invoice_id)
+        .bind(i32::try_from(i + 1).unwrap_or(i32::MAX))
+        .bind(&l.product_reference)
+        .bind(&l.description)
+        .bind(l.quantity)
+        .bind(&l.unit_code)
+        .bind(l.unit_price)
+        .bind(l.discount)
+        .bind(l.vat_category)
+        .bind(l.vat_rate)
+        .bind(l.totals.excl_vat)
+        .bind(l.totals.vat)
+        .bind(l.totals.incl_vat)
+        .execute(&mut *db)
+        .await?;
+    }
+    sqlx::query_as(
+        "update invoices set total_excl_vat = $3, total_vat = $4, total_incl_vat = $5, updated_at = now()
+         where organisation_id = $1 and id = $2 returning *",
+    )
+    .bind(organisation_id)
+    .bind(invoice_id)
+    .bind(totals.excl_vat)
+    .bind(totals.vat)
+    .bind(totals.incl_vat)
+    .fetch_one(&mut *db)
+    .await
+}
+
+pub async fn lines_of(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    invoice_ids: &[Uuid],
+) -> sqlx::Result<Vec<LineRow>> {
+    sqlx::query_as(
+        "select * from invoice_lines where organisation_id = $1 and invoice_id = any($2)
+         order by invoice_id, position",
+    )
+    .bind(organisation_id)
+    .bind(invoice_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Takes the next number of a series: the counter row is created or incremented and stays
+/// locked until the transaction ends, so concurrent issuers queue and no number is skipped
+/// or given twice. Returns the sequence and the chain hash of the series' last document.
+pub async fn next_sequence(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    societe_id: Uuid,
+    series: &str,
+    year: i32,
+) -> sqlx::Result<(i64, Option<String>)> {
+    sqlx::query_as(
+        "insert into invoice_counters (organisation_id, societe_id, series, fiscal_year, last_value)
+         values ($1, $2, $3, $4, 1)
+         on conflict (organisation_id, societe_id, series, fiscal_year)
+         do update set last_value = invoice_counters.last_value + 1
+         returning last_value, last_chain",
+    )
+    .bind(organisation_id)
+    .bind(societe_id)
+    .bind(series)
+    .bind(year)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_chain(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    societe_id: Uuid,
+    series: &str,
+    year: i32,
+    chain: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update invoice_counters set last_chain = $5
+         where organisation_id = $1 and societe_id = $2 and series = $3 and fiscal_year = $4",
+    )
+    .bind(organisation_id)
+    .bind(societe_id)
+    .bind(series)
+    .bind(year)
+    .bind(chain)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What issuing writes.
+#[derive(Debug, Clone)]
+pub struct Issue<'a> {
+    pub number: &'a str,
+    pub series: &'a str,
+    pub year: i32,
+    pub sequence: i64,
+    pub issue_date: NaiveDate,
+    pub delivery_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub status: InvoiceStatus,
+    pub xml: &'a str,
+    pub document_sha256: &'a str,
+    pub chain_sha256: &'a str,
+    pub by: Uuid,
+}
+
+pub async fn mark_issued(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+    i: &Issue<'_>,
+) -> sqlx::Result<InvoiceRow> {
+    sqlx::query_as(
+        "update invoices set status = $3, number = $4, series = $5, fiscal_year = $6, sequence = $7,
+                issue_date = $8, delivery_date = $9, due_date = $10, facturx_xml = $11,
+                document_sha256 = $12, chain_sha256 = $13, issued_by = $14, issued_at = now(),
+                updated_at = now()
+         where organisation_id = $1 and id = $2 and status = 'DRAFT' returning *",
+    )
+    .bind(organisation_id)
+    .bind(id)
+    .bind(i.status)
+    .bind(i.number)
+    .bind(i.series)
+    .bind(i.year)
+    .bind(i.sequence)
+    .bind(i.issue_date)
+    .bind(i.delivery_date)
+    .bind(i.due_date)
+    .bind(i.xml)
+    .bind(i.document_sha256)
+    .bind(i.chain_sha256)
+    .bind(i.by)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+    status: InvoiceStatus,
+    amount_paid: Decimal,
+) -> sqlx::Result<InvoiceRow> {
+    sqlx::query_as(
+        "update invoices set status = $3, amount_paid = $4, updated_at = now()
+         where organisation_id = $1 and id = $2 returning *",
+    )
+    .bind(organisation_id)
+    .bind(id)
+    .bind(status)
+    .bind(amount_paid)
+    .fetch_one(db)
+    .await
+}
+
+/// The incl. VAT total already credited on an invoice by issued credit notes.
+pub async fn credited(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    invoice_id: Uuid,
+) -> sqlx::Result<Decimal> {
+    sqlx::query_scalar(
+        "select coalesce(sum(total_incl_vat), 0) from invoices
+         where organisation_id = $1 and original_invoice_id = $2 and status <> 'DRAFT'",
+    )
+    .bind(organisation_id)
+    .bind(invoice_id)
+    .fetch_one(db)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub invoice_id: Uuid,
+    pub amount: Decimal,
+    pub paid_on: NaiveDate,
+    pub method: crate::graphql::types::invoice::PaymentMethod,
+    pub reference: Option<String>,
+    pub recorded_by: Uuid,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_payment(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    invoice_id: Uuid,
+    amount: Decimal,
+    paid_on: NaiveDate,
+    method: crate::graphql::types::invoice::PaymentMethod,
+    reference: Option<&str>,
+    by: Uuid,
+) -> sqlx::Result<PaymentRow> {
+    sqlx::query_as(
+        "insert into invoice_payments (id, organisation_id, invoice_id, amount, paid_on, method,
+                                       reference, recorded_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning *",
+    )
+    .bind(Uuid::now_v7())
+    .bind(organisation_id)
+    .bind(invoice_id)
+    .bind(amount)
+    .bind(paid_on)
+    .bind(method)
+    .bind(reference)
+    .bind(by)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn payments_of(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    invoice_id: Uuid,
+) -> sqlx::Result<Vec<PaymentRow>> {
+    sqlx::query_as(
+        "select * from invoice_payments where organisation_id = $1 and invoice_id = $2 order by paid_on, id",
+    )
+    .bind(organisation_id)
+    .bind(invoice_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Filters of the invoice list; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub status: Option<InvoiceStatus>,
+    pub kind: Option<InvoiceKind>,
+    pub client_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub societe_id: Option<Uuid>,
+    /// Open and past due on this day.
+    pub overdue_on: Option<NaiveDate>,
+}
+
+fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &InvoiceFilter) {
+    q.push(" where organisation_id = ")
+        .push_bind(organisation_id);
+    if let Some(status) = f.status {
+        q.push(" and status = ").push_bind(status);
+    }
+    if let Some(kind) = f.kind {
+        q.push(" and kind = ").push_bind(kind);
+    }
+    if let Some(client) = f.client_id {
+        q.push(" and client_id = ").push_bind(client);
+    }
+    if let Some(contract) = f.contract_id {
+        q.push(" and contract_id = ").push_bind(contract);
+    }
+    if let Some(societe) = f.societe_id {
+        q.push(" and societe_id = ").push_bind(societe);
+    }
+    if let Some(day) = f.overdue_on {
+        q.push(" and status in ('ISSUED', 'PARTIALLY_PAID') and kind = 'INVOICE' and due_date < ")
+            .push_bind(day);
+    }
+}
+
+/// A page of invoices, newest first, and how many match.
+pub async fn list_invoices_page(
+    db: &sqlx::PgPool,
+    organisation_id: Uuid,
+    filter: &InvoiceFilter,
+    page: &PageRequest,
+) -> sqlx::Result<(Vec<InvoiceRow>, i64)> {
+    let mut count = QueryBuilder::new("select count(*) from invoices");
+    push_filter(&mut count, organisation_id, filter);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let mut q = QueryBuilder::new("select * from invoices");
+    push_filter(&mut q, organisation_id, filter);
+    if let Some(after) = &page.after {
+        let at = after
+            .key
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        q.push(" and (created_at, id) < (")
+            .push_bind(at)
+            .push("::timestamptz, ")
+            .push_bind(after.id)
+            .push(")");
+    }
+    q.push(" order by created_at desc, id desc limit ")
+        .push_bind(page.fetch_limit());
+    let rows = q.build_query_as().fetch_all(db).await?;
+    Ok((rows, total))
+}
+
+/// Issued documents of a société in a period, in issue order (FEC).
+pub async fn issued_between(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    societe_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::Result<Vec<InvoiceRow>> {
+    sqlx::query_as(
+        "select * from invoices where organisation_id = $1 and societe_id = $2
+           and status <> 'DRAFT' and issue_date between $3 and $4
+         order by issued_at, series, sequence",
+    )
+    .bind(organisation_id)
+    .bind(societe_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,291 @@
+//! Invoice settings per société: the seller's legal identity, bank details, mentions and the
+//! prefixes of its series. Reading needs membership; changing needs the ADMIN role.
+
+use async_graphql::{Context, InputObject, Object, ID};
+use rust_decimal::Decimal;
+use subgraph_kit::{error::Invalid, money::parse_amount, Role};
+
+use crate::{
+    db::{
+        self,
+        settings::{SettingsFields, SettingsRow},
+    },
+    error::{Error, Result},
+    graphql::{parse_id, parts},
+};
+
+/// What a société prints on its invoices.
+pub struct InvoiceSettings(pub SettingsRow);
+
+#[Object]
+impl InvoiceSettings {
+    async fn societe_id(&self) -> ID {
+        ID(self.0.societe_id.to_string())
+    }
+    async fn legal_name(&self) -> &str {
+        &self.0.legal_name
+    }
+    async fn legal_form(&self) -> &str {
+        &self.0.legal_form
+    }
+    async fn share_capital(&self) -> Decimal {
+        self.0.share_capital
+    }
+    async fn siren(&self) -> &str {
+        &self.0.siren
+    }
+    async fn siret(&self) -> Option<&str> {
+        self.0.siret.as_deref()
+    }
+    async fn vat_number(&self) -> &str {
+        &self.0.vat_number
+    }
+    async fn rcs(&self) -> &str {
+        &self.0.rcs
+    }
+    async fn address_line1(&self) -> &str {
+        &self.0.address_line1
+    }
+    async fn address_line2(&self) -> Option<&str> {
+        self.0.address_line2.as_deref()
+    }
+    async fn postal_code(&self) -> &str {
+        &self.0.postal_code
+    }
+    async fn city(&self) -> &str {
+        &self.0.city
+    }
+    async fn country(&self) -> &str {
+        &self.0.country
+    }
+    async fn iban(&self) -> Option<&str> {
+        self.0.iban.as_deref()
+    }
+    async fn bic(&self) -> Option<&str> {
+        self.0.bic.as_deref()
+    }
+    async fn legal_mentions(&self) -> Option<&str> {
+        self.0.legal_mentions.as_deref()
+    }
+    async fn invoice_prefix(&self) -> &str {
+        &self.0.invoice_prefix
+    }
+    async fn credit_note_prefix(&self) -> &str {
+        &self.0.credit_note_prefix
+    }
+    /// Option pour le paiement de la taxe d'après les débits.
+    async fn vat_on_debits(&self) -> bool {
+        self.0.vat_on_debits
+    }
+}
+
+#[derive(InputObject)]
+pub struct InvoiceSettingsInput {
+    pub legal_name: String,
+    /// SAS, SARL, SA…
+    pub legal_form: String,
+    pub share_capital: Decimal,
+    pub siren: String,
+    pub siret: Option<String>,
+    pub vat_number: String,
+    /// e.g. "RCS Paris 732 829 320".
+    pub rcs: String,
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub postal_code: String,
+    pub city: String,
+    #[graphql(default = "FR")]
+    pub country: String,
+    pub iban: Option<String>,
+    pub bic: Option<String>,
+    pub legal_mentions: Option<String>,
+    #[graphql(default = "FAC")]
+    pub invoice_prefix: String,
+    #[graphql(default = "AV")]
+    pub credit_note_prefix: String,
+    #[graphql(default)]
+    pub vat_on_debits: bool,
+}
+
+fn text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Invalid::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("is longer than {max} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// The Luhn check SIREN and SIRET numbers carry.
+pub fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = c.to_digit(10).unwrap_or(0);
+            if i % 2 == 1 {
+                let doubled = d * 2;
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+fn digits(field: &str, value: &str, len: usize) -> Result<String, Invalid> {
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.len() != len || !compact.chars().all(|c| c.is_ascii_digit()) || !luhn(&compact) {
+        return Err(Invalid::new(
+            field,
+            format!("is not a valid {len}-digit number"),
+        ));
+    }
+    Ok(compact)
+}
+
+impl InvoiceSettingsInput {
+    fn parse(self) -> Result<SettingsFields, Invalid> {
+        let siren = digits("siren", &self.siren, 9)?;
+        let siret = self
+            .siret
+            .as_deref()
+            .map(|s| digits("siret", s, 14))
+            .transpose()?;
+        if siret.as_ref().is_some_and(|s| !s.starts_with(&siren)) {
+            return Err(Invalid::new("siret", "does not start with the SIREN"));
+        }
+        let vat_number: String = self
+            .vat_number
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        let key = siren
+            .parse::<u64>()
+            .map(|s| (12 + 3 * (s % 97)) % 97)
+            .unwrap_or(0);
+        if vat_number != format!("FR{key:02}{siren}") {
+            return Err(Invalid::new(
+                "vatNumber",
+                "is not the French VAT number of this SIREN",
+            ));
+        }
+        let prefix = |field: &str, value: &str| {
+            let value = value.trim().to_uppercase();
+            if value.is_empty()
+                || value.len() > 10
+                || !value.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                Err(Invalid::new(field, "must be 1 to 10 letters or digits"))
+            } else {
+                Ok(value)
+            }
+        };
+        let invoice_prefix = prefix("invoicePrefix", &self.invoice_prefix)?;
+        let credit_note_prefix = prefix("creditNotePrefix", &self.credit_note_prefix)?;
+        if invoice_prefix == credit_note_prefix {
+            return Err(Invalid::new(
+                "creditNotePrefix",
+                "must differ from the invoice prefix",
+            ));
+        }
+        let country = self.country.trim().to_uppercase();
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(Invalid::new(
+                "country",
+                "must be an ISO 3166 code such as FR",
+            ));
+        }
+        Ok(SettingsFields {
+            legal_name: text("legalName", &self.legal_name, 200)?,
+            legal_form: text("legalForm", &self.legal_form, 50)?,
+            share_capital: parse_amount("shareCapital", self.share_capital)?,
+            siren,
+            siret,
+            vat_number,
+            rcs: text("rcs", &self.rcs, 100)?,
+            address_line1: text("addressLine1", &self.address_line1, 200)?,
+            address_line2: optional("addressLine2", self.address_line2.as_deref(), 200)?,
+            postal_code: text("postalCode", &self.postal_code, 20)?,
+            city: text("city", &self.city, 100)?,
+            country,
+            iban: optional("iban", self.iban.as_deref(), 40)?
+                .map(|i| i.replace(' ', "").to_uppercase()),
+            bic: optional("bic", self.bic.as_deref(), 11)?.map(|b| b.to_uppercase()),
+            legal_mentions: optional("legalMentions", self.legal_mentions.as_deref(), 2000)?,
+            invoice_prefix,
+            credit_note_prefix,
+            vat_on_debits: self.vat_on_debits,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct SettingsQuery;
+
+#[Object]
+impl SettingsQuery {
+    /// A société's invoice settings, if set.
+    async fn invoice_settings(
+        &self,
+        ctx: &Context<'_>,
+        societe_id: ID,
+    ) -> Result<Option<InvoiceSettings>> {
+        let (state, request) = parts(ctx);
+        let tenant = request.tenant()?;
+        let societe = parse_id("societeId", &societe_id)?;
+        Ok(
+            db::settings::find_settings(&state.pool, tenant.organisation_id, societe)
+                .await?
+                .map(InvoiceSettings),
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct SettingsMutation;
+
+#[Object]
+impl SettingsMutation {
+    /// Sets a société's invoice settings (admins). Issued invoices keep what they printed.
+    async fn set_invoice_settings(
+        &self,
+        ctx: &Context<'_>,
+        societe_id: ID,
+        input: InvoiceSettingsInput,
+    ) -> Result<InvoiceSettings> {
+        let (state, request) = parts(ctx);
+        let tenant = request.tenant_with_role(Role::Admin)?;
+        let societe = parse_id("societeId", &societe_id)?;
+        if !db::directory::societe_exists(&state.pool, tenant.organisation_id, societe).await? {
+            return Err(Error::Invalid(Invalid::new(
+                "societeId",
+                "is not a société of the organisation",
+            )));
+        }
+        let fields = input.parse()?;
+        let row =
+            db::settings::upsert_settings(&state.pool, tenant.organisation_id, societe, &fields)
+                .await?;
+        Ok(InvoiceSettings(row))
+    }
+}
