@@ -1,0 +1,10 @@
+//! API tests of the finance subgraph: core (the token issuer and event source) and finance
+//! on free ports, each over a fresh database, sharing a test-owned stream.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod fec;
+mod helpers;
+mod invoices;
+mod numbering;
+mod tenancy;
