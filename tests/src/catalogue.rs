@@ -24,6 +24,11 @@ pub const SUBGRAPHS: &[SubgraphEntry] = &[
         sdl: subgraph_commercial::graphql::sdl,
     },
     SubgraphEntry {
+        name: "finance",
+        port: 4003,
+        sdl: subgraph_finance::graphql::sdl,
+    },
+    SubgraphEntry {
         name: "engagement",
         port: 4004,
         sdl: subgraph_engagement::graphql::sdl,

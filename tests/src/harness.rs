@@ -10,8 +10,8 @@ use crate::{
     catalogue::{repo_root, SUPERGRAPH_PATH},
     gateway::{start_gateway, GatewayProcess},
     stack::{
-        commercial_settings, core_settings, engagement_settings, start_commercial, start_core,
-        start_engagement, RunningSubgraph,
+        commercial_settings, core_settings, engagement_settings, finance_settings,
+        start_commercial, start_core, start_engagement, start_finance, RunningSubgraph,
     },
 };
 
@@ -22,6 +22,8 @@ pub struct Stack {
     pub engagement_db: TestDatabase,
     pub commercial: RunningSubgraph,
     pub commercial_db: TestDatabase,
+    pub finance: RunningSubgraph,
+    pub finance_db: TestDatabase,
     pub events: subgraph_kit::events::EventsSettings,
     pub gateway: GatewayProcess,
     pub core: RunningSubgraph,
@@ -68,8 +70,16 @@ impl Stack {
         )
         .await
         .expect("commercial starts");
+        let finance_db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
+        let finance = start_finance(
+            finance_settings(&finance_db.url, &jwks_url, 0, events.clone()),
+            Some(finance_db.pool.clone()),
+        )
+        .await
+        .expect("finance starts");
         let mut urls = extra_urls.clone();
         urls.insert("commercial".into(), commercial.url());
+        urls.insert("finance".into(), finance.url());
         urls.insert("core".into(), core.url());
         urls.insert("engagement".into(), engagement.url());
         let log = log_path();
@@ -85,6 +95,8 @@ impl Stack {
             engagement_db,
             commercial,
             commercial_db,
+            finance,
+            finance_db,
             events,
             gateway,
             core,

@@ -131,6 +131,42 @@ pub async fn start_commercial(
     Ok(spawn("commercial", address, |stop| app.run_until(stop)))
 }
 
+/// Settings of a finance subgraph on `port` verifying tokens with `jwks_url`.
+pub fn finance_settings(
+    database_url: &str,
+    jwks_url: &str,
+    port: u16,
+    events: subgraph_kit::events::EventsSettings,
+) -> subgraph_finance::config::Settings {
+    use subgraph_finance::config::{AuthSettings, HttpSettings, Settings};
+    Settings {
+        http: HttpSettings {
+            host: "127.0.0.1".into(),
+            port,
+        },
+        database: subgraph_kit::db::DatabaseSettings::new(database_url),
+        auth: AuthSettings {
+            jwks_url: jwks_url.to_owned(),
+            issuer: "crm-core".into(),
+            audience: "crm".into(),
+        },
+        events,
+    }
+}
+
+/// Starts finance (over `pool` if given, else its configured database).
+pub async fn start_finance(
+    settings: subgraph_finance::config::Settings,
+    pool: Option<PgPool>,
+) -> anyhow::Result<RunningSubgraph> {
+    let app = match pool {
+        Some(pool) => subgraph_finance::startup::App::with_pool(settings, pool).await?,
+        None => subgraph_finance::startup::App::build(settings).await?,
+    };
+    let address = app.local_addr()?;
+    Ok(spawn("finance", address, |stop| app.run_until(stop)))
+}
+
 /// Starts engagement (over `pool` if given, else its configured database).
 pub async fn start_engagement(
     settings: subgraph_engagement::config::Settings,

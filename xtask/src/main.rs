@@ -203,12 +203,28 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     )
     .await
     .context("starting the commercial subgraph")?;
+    let finance_port = SUBGRAPHS
+        .iter()
+        .find(|s| s.name == "finance")
+        .map_or(4003, |s| s.port);
+    let finance = crm_e2e::stack::start_finance(
+        crm_e2e::stack::finance_settings(
+            &services::database_url(&postgres, "crm_finance"),
+            &jwks_url,
+            finance_port,
+            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
+        ),
+        None,
+    )
+    .await
+    .context("starting the finance subgraph")?;
     if demo {
         services::load_demo_data(&core.url()).await?;
     }
     let urls: HashMap<String, String> = [
         ("core".to_owned(), core.url()),
         ("commercial".to_owned(), commercial.url()),
+        ("finance".to_owned(), finance.url()),
         ("engagement".to_owned(), engagement.url()),
     ]
     .into();
@@ -225,6 +241,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     println!("  GraphiQL:  {}  (open it in a browser)", gateway.url());
     println!("  core:       {}", core.url());
     println!("  commercial: {}", commercial.url());
+    println!("  finance:    {}", finance.url());
     println!("  engagement: {}", engagement.url());
     if demo {
         println!(
@@ -237,6 +254,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     subgraph_kit::server::shutdown_signal().await;
     drop(gateway);
     engagement.stop().await;
+    finance.stop().await;
     commercial.stop().await;
     core.stop().await;
     Ok(())

@@ -1,0 +1,143 @@
+//! The finance flow through the gateway: a contract signed in commercial becomes a draft
+//! invoice in finance, issued with its number and Factur-X, read from the client in core.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use crm_e2e::harness::Stack;
+use serde_json::json;
+use subgraph_kit::testing::wait_for;
+
+#[tokio::test]
+async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
+    let stack = Stack::start().await;
+    let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
+    let societe = owner
+        .run(
+            "mutation { createSociete(input: {name: \"Acme SAS\", siren: \"732829320\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let societe = societe.data()["createSociete"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = owner
+        .run("mutation { createClient(input: {kind: COMPANY, name: \"Dupont SA\", siren: \"552100554\"}) { id } }", json!({}))
+        .await;
+    let client = client.data()["createClient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let settings = json!({"id": societe, "input": {
+        "legalName": "Acme SAS", "legalForm": "SAS", "shareCapital": "10000", "siren": "732829320",
+        "vatNumber": "FR44732829320", "rcs": "RCS Paris 732 829 320", "addressLine1": "1 rue de la Paix",
+        "postalCode": "75002", "city": "Paris"}});
+    // Finance and commercial learn of the société and the client from core's events.
+    wait_for(Duration::from_secs(20), || async {
+        let r = owner
+            .run("mutation($id: ID!, $input: InvoiceSettingsInput!) { setInvoiceSettings(societeId: $id, input: $input) { siren } }", settings.clone())
+            .await;
+        r.errors().is_empty().then_some(())
+    })
+    .await
+    .expect("finance knows the société");
+    let product = owner
+        .run("mutation { createProduct(input: {sku: \"ASS-1\", name: \"Assurance\", unitPrice: \"19.99\", vatRate: \"20\"}) { id } }", json!({}))
+        .await;
+    let product = product.data()["createProduct"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    owner
+        .run(
+            "mutation($id: ID!) { changeProductStatus(id: $id, status: ACTIVE) { status } }",
+            json!({"id": product}),
+        )
+        .await
+        .data();
+    let input = json!({"input": {"reference": "CTR-1", "title": "Habitation", "clientId": client, "societeId": societe,
+        "startDate": "2026-01-01", "billingFrequency": "MONTHLY", "lines": [{"productId": product, "quantity": "2"}]}});
+    let contract = wait_for(Duration::from_secs(20), || async {
+        let r = owner
+            .run(
+                "mutation($input: CreateContractInput!) { createContract(input: $input) { id } }",
+                input.clone(),
+            )
+            .await;
+        r.errors().is_empty().then(|| {
+            r.data()["createContract"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+    })
+    .await
+    .expect("commercial knows the client and the société");
+    owner
+        .run("mutation($id: ID!) { signContract(id: $id, signatureDate: \"2026-01-10\") { status } }", json!({"id": contract}))
+        .await
+        .data();
+
+    // The draft appears on the contract, in one request across commercial and finance.
+    let draft = wait_for(Duration::from_secs(20), || async {
+        let r = owner
+            .run("query($id: ID!) { contract(id: $id) { reference invoices { id status totalInclVat } } }", json!({"id": contract}))
+            .await;
+        let invoices = r.data()["contract"]["invoices"].as_array().cloned().unwrap_or_default();
+        invoices.first().cloned()
+    })
+    .await
+    .expect("a draft invoice from the signed contract");
+    assert_eq!(draft["status"], "DRAFT");
+    assert_eq!(draft["totalInclVat"], "47.98");
+    let id = draft["id"].as_str().unwrap();
+    // The buyer's address is not in core's events yet: the draft is completed, then issued.
+    let refused = owner
+        .run(
+            "mutation($id: ID!) { issueInvoice(id: $id, issueDate: \"2026-01-15\") { number } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "VALIDATION");
+    assert!(!refused.errors()[0]["extensions"]["problems"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    owner
+        .run(
+            "mutation($id: ID!, $input: InvoiceInput!) { updateInvoice(id: $id, input: $input) { id } }",
+            json!({"id": id, "input": {"societeId": societe, "clientId": client, "contractId": contract,
+                "buyerAddressLine1": "2 avenue Foch", "buyerPostalCode": "69006", "buyerCity": "Lyon",
+                "lines": [{"productReference": "ASS-1", "description": "Assurance", "quantity": "2", "unitPrice": "19.99", "vatRate": "20"}]}}),
+        )
+        .await
+        .data();
+    let issued = owner
+        .run("mutation($id: ID!) { issueInvoice(id: $id, issueDate: \"2026-01-15\") { number facturxXml } }", json!({"id": id}))
+        .await;
+    assert_eq!(issued.data()["issueInvoice"]["number"], "FAC2026-000001");
+    if let Err(report) = subgraph_finance::domain::facturx::validate(
+        issued.data()["issueInvoice"]["facturxXml"]
+            .as_str()
+            .unwrap(),
+    ) {
+        panic!("{report}");
+    }
+    let read = owner
+        .run("query($id: ID!) { client(id: $id) { name invoices { number status totalInclVat pdfUrl } } }", json!({"id": client}))
+        .await;
+    assert_eq!(
+        read.data()["client"],
+        json!({"name": "Dupont SA", "invoices": [{"number": "FAC2026-000001", "status": "ISSUED", "totalInclVat": "47.98", "pdfUrl": null}]})
+    );
+    let (intruder, _) = stack.sign_up("intruder@example.fr", "Other").await;
+    let hidden = intruder
+        .run(
+            "query($id: ID!) { invoice(id: $id) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(hidden.error_code(), "NOT_FOUND");
+}
