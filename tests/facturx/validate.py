@@ -6,13 +6,20 @@ EN 16931 schematron and the French BR-FR (Flux 2) schematron, both compiled XSLT
 the package carries, run by Saxon-HE (Debian's `libsaxonhe-java`). Any failed assertion
 fails the file.
 
+With `--pdf invoice.pdf expected.xml`, checks a Factur-X PDF instead: the embedded
+`factur-x.xml` equals `expected.xml` and is valid as above; the XMP declares PDF/A-3 (B) and
+the Factur-X EN 16931 properties with their extension schema; the file is an associated
+file (/AF) with AFRelationship Data; every font is embedded; an OutputIntent is present.
+
 Exit status: 0 every file is valid; 1 a file is invalid (reasons on stdout); 2 the validator
 cannot run (a missing tool is never taken for a valid invoice).
 
     python3 tests/facturx/validate.py invoice.xml [more.xml…]
+    python3 tests/facturx/validate.py --pdf invoice.pdf expected.xml
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,7 +81,71 @@ def problems(path):
     return found
 
 
+def pdf_problems(pdf_path, expected_path):
+    try:
+        from pypdf import PdfReader
+    except ImportError as err:
+        cannot(f"{err} (pypdf comes with factur-x)")
+    found = []
+    with open(pdf_path, "rb") as handle:
+        pdf = handle.read()
+    with open(expected_path, "rb") as handle:
+        expected = handle.read()
+    try:
+        filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
+    except Exception as err:
+        return [f"no Factur-X XML can be extracted: {err}"]
+    if filename != "factur-x.xml":
+        found.append(f"the embedded XML is named {filename}, not factur-x.xml")
+    if xml != expected:
+        found.append("the embedded XML differs from the generated one")
+    with tempfile.NamedTemporaryFile(suffix=".xml") as tmp:
+        tmp.write(xml)
+        tmp.flush()
+        found.extend(problems(tmp.name))
+    reader = PdfReader(pdf_path)
+    root = reader.trailer["/Root"]
+    metadata = root.get("/Metadata")
+    xmp = metadata.get_object().get_data().decode("utf-8") if metadata else ""
+    for needle, what in [
+        ("http://www.aiim.org/pdfa/ns/id/", "the PDF/A identification schema"),
+        ("urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#", "the Factur-X namespace"),
+        ("factur-x.xml</fx:DocumentFileName>", "fx:DocumentFileName"),
+        ("EN 16931</fx:ConformanceLevel>", "fx:ConformanceLevel EN 16931"),
+        ("<pdfaSchema:prefix>fx</pdfaSchema:prefix>", "the Factur-X extension schema"),
+    ]:
+        if needle not in xmp:
+            found.append(f"the XMP lacks {what}")
+    part = re.search(r"pdfaid:part(?:>|=\")\s*3", xmp)
+    conformance = re.search(r"pdfaid:conformance(?:>|=\")\s*B", xmp)
+    if not part or not conformance:
+        found.append("the XMP does not declare PDF/A-3B")
+    af = [f.get_object() for f in root.get("/AF", [])]
+    if not any(f.get("/F") == "factur-x.xml" and f.get("/AFRelationship") == "/Data" for f in af):
+        found.append("factur-x.xml is not an associated file (/AF) with /AFRelationship /Data")
+    if not root.get("/OutputIntents"):
+        found.append("no OutputIntent")
+    for number, page in enumerate(reader.pages, start=1):
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for name, ref in fonts.items():
+            font = ref.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor else {}
+            if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                found.append(f"page {number}: font {name} is not embedded")
+    return found
+
+
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "--pdf":
+        if len(sys.argv) != 4:
+            cannot("usage: --pdf invoice.pdf expected.xml")
+        found = pdf_problems(sys.argv[2], sys.argv[3])
+        for problem in found:
+            print(f"{sys.argv[2]}: {problem}")
+        sys.exit(1 if found else 0)
     if len(sys.argv) < 2:
         cannot("no file given")
     invalid = False

@@ -186,14 +186,14 @@ pub fn mentions(doc: &Document) -> Vec<(String, &'static str)> {
     notes.push((
         format!(
             "En cas de retard de paiement, pénalités au taux annuel de {} %, exigibles dès le lendemain de l'échéance.",
-            plain(doc.late_payment_rate)
+            plain(doc.late_payment_rate).replace('.', ",")
         ),
         "PMD",
     ));
     notes.push((
         format!(
             "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement : {} €.",
-            amount(doc.recovery_indemnity)
+            amount(doc.recovery_indemnity).replace('.', ",")
         ),
         "PMT",
     ));
@@ -390,6 +390,39 @@ pub fn validate(xml: &str) -> Result<(), String> {
     match run.status.code() {
         Some(0) => Ok(()),
         Some(1) => Err(format!("invalid Factur-X:\n{report}")),
+        _ => Err(format!("the validator could not run:\n{report}")),
+    }
+}
+
+/// Runs the validator on a Factur-X PDF: the embedded XML equals `xml` and is valid, the
+/// PDF declares PDF/A-3B and Factur-X. For tests; fails closed like `validate`.
+pub fn validate_pdf(pdf: &[u8], xml: &str) -> Result<(), String> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/facturx/validate.py");
+    let stem = std::env::temp_dir().join(format!("facturx-{}", uuid::Uuid::new_v4().simple()));
+    let (pdf_file, xml_file) = (stem.with_extension("pdf"), stem.with_extension("xml"));
+    std::fs::write(&pdf_file, pdf)
+        .map_err(|e| format!("cannot write {}: {e}", pdf_file.display()))?;
+    std::fs::write(&xml_file, xml)
+        .map_err(|e| format!("cannot write {}: {e}", xml_file.display()))?;
+    let run = std::process::Command::new("python3")
+        .arg(&script)
+        .arg("--pdf")
+        .arg(&pdf_file)
+        .arg(&xml_file)
+        .output()
+        .map_err(|e| format!("cannot run the validator {}: {e}", script.display()));
+    let _ = std::fs::remove_file(&pdf_file);
+    let _ = std::fs::remove_file(&xml_file);
+    let run = run?;
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    match run.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(format!("invalid Factur-X PDF:\n{report}")),
         _ => Err(format!("the validator could not run:\n{report}")),
     }
 }

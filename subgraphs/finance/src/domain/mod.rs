@@ -4,5 +4,6 @@
 pub mod facturx;
 pub mod fec;
 pub mod invoice;
+pub mod pdf;
 
 pub use subgraph_kit::money;
