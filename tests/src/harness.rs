@@ -72,7 +72,13 @@ impl Stack {
         .expect("commercial starts");
         let finance_db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
         let finance = start_finance(
-            finance_settings(&finance_db.url, &jwks_url, 0, events.clone()),
+            finance_settings(
+                &finance_db.url,
+                &jwks_url,
+                0,
+                events.clone(),
+                std::env::temp_dir().join(format!("crm-finance-documents-{}", finance_db.name)),
+            ),
             Some(finance_db.pool.clone()),
         )
         .await

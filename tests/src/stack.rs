@@ -132,17 +132,28 @@ pub async fn start_commercial(
 }
 
 /// Settings of a finance subgraph on `port` verifying tokens with `jwks_url`.
+/// `port` 0 picks a free one now, so that the documents' public URL can name it; PDFs go to
+/// `documents_dir`.
 pub fn finance_settings(
     database_url: &str,
     jwks_url: &str,
     port: u16,
     events: subgraph_kit::events::EventsSettings,
+    documents_dir: std::path::PathBuf,
 ) -> subgraph_finance::config::Settings {
-    use subgraph_finance::config::{AuthSettings, HttpSettings, Settings};
+    use subgraph_finance::config::{AuthSettings, DocumentSettings, HttpSettings, Settings};
+    let port = match port {
+        0 => crate::gateway::free_port().unwrap_or(0),
+        port => port,
+    };
     Settings {
         http: HttpSettings {
             host: "127.0.0.1".into(),
             port,
+        },
+        documents: DocumentSettings {
+            dir: documents_dir,
+            public_url: format!("http://127.0.0.1:{port}"),
         },
         database: subgraph_kit::db::DatabaseSettings::new(database_url),
         auth: AuthSettings {

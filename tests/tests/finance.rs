@@ -128,11 +128,44 @@ async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
     let read = owner
         .run("query($id: ID!) { client(id: $id) { name invoices { number status totalInclVat pdfUrl } } }", json!({"id": client}))
         .await;
+    let client_read = &read.data()["client"];
+    assert_eq!(client_read["name"], "Dupont SA");
+    let invoice = &client_read["invoices"][0];
     assert_eq!(
-        read.data()["client"],
-        json!({"name": "Dupont SA", "invoices": [{"number": "FAC2026-000001", "status": "ISSUED", "totalInclVat": "47.98", "pdfUrl": null}]})
+        (
+            &invoice["number"],
+            &invoice["status"],
+            &invoice["totalInclVat"]
+        ),
+        (&json!("FAC2026-000001"), &json!("ISSUED"), &json!("47.98"))
     );
+    // The PDF downloads for the owning organisation only.
+    let url = invoice["pdfUrl"].as_str().unwrap();
+    let get = |token: Option<String>| {
+        let url = url.to_owned();
+        async move {
+            let mut request = reqwest::Client::new().get(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.bytes().await.unwrap().to_vec(),
+            )
+        }
+    };
+    let (status, pdf) = get(owner.token.clone()).await;
+    assert_eq!(status, 200);
+    let xml = issued.data()["issueInvoice"]["facturxXml"]
+        .as_str()
+        .unwrap();
+    if let Err(report) = subgraph_finance::domain::facturx::validate_pdf(&pdf, xml) {
+        panic!("{report}");
+    }
     let (intruder, _) = stack.sign_up("intruder@example.fr", "Other").await;
+    assert_eq!(get(intruder.token.clone()).await.0, 404);
+    assert_eq!(get(None).await.0, 401);
     let hidden = intruder
         .run(
             "query($id: ID!) { invoice(id: $id) { id } }",

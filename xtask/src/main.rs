@@ -213,6 +213,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
             &jwks_url,
             finance_port,
             subgraph_kit::events::EventsSettings::new(&services::nats_url()),
+            repo_root().join(".dev/finance-documents"),
         ),
         None,
     )

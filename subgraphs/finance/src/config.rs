@@ -13,6 +13,17 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub events: EventsSettings,
+    pub documents: DocumentSettings,
+}
+
+/// Where issued invoices' PDFs are kept and how clients reach them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// Directory of the local document store.
+    pub dir: std::path::PathBuf,
+    /// This subgraph's public base URL: `pdfUrl` is `<public_url>/invoices/<id>/pdf`.
+    pub public_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -41,7 +52,9 @@ impl Settings {
                 "http://127.0.0.1:4001/.well-known/jwks.json",
             )?
             .set_default("auth.issuer", "crm-core")?
-            .set_default("auth.audience", "crm")?;
+            .set_default("auth.audience", "crm")?
+            .set_default("documents.dir", ".data/finance-documents")?
+            .set_default("documents.public_url", "http://127.0.0.1:4003")?;
         subgraph_kit::settings::load(defaults, "FINANCE")
     }
 }

@@ -6,6 +6,8 @@
 pub mod config;
 /// SQL, one module per aggregate.
 pub mod db;
+/// The authorised download of issued documents.
+pub mod documents;
 /// Rules as types and pure functions: lifecycle, totals, compliance, Factur-X, FEC.
 pub mod domain;
 /// The subgraph's error type and its `extensions.code` mapping.
@@ -16,6 +18,8 @@ pub mod events;
 pub mod graphql;
 /// Building and running the HTTP server, the relay and the consumers.
 pub mod startup;
+/// Where issued documents are kept.
+pub mod storage;
 
 /// Finance's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/finance");

@@ -49,12 +49,23 @@ impl App {
             Duration::from_secs(30),
         );
         let nats = subgraph_kit::events::connect(&settings.events, "crm-finance").await?;
+        let store = std::sync::Arc::new(crate::storage::LocalStore::new(
+            settings.documents.dir.clone(),
+        ));
         let endpoint = GraphqlEndpoint {
-            schema: build_schema(FinanceState { pool: pool.clone() }),
-            verifier,
+            schema: build_schema(FinanceState {
+                pool: pool.clone(),
+                store: store.clone(),
+                public_url: settings.documents.public_url.clone(),
+            }),
+            verifier: verifier.clone(),
             attach: attach_request_data(pool.clone()),
         };
-        let router = server::router(endpoint, pool.clone());
+        let router = server::router(endpoint, pool.clone()).merge(crate::documents::routes(
+            pool.clone(),
+            verifier,
+            store,
+        ));
         let listener = settings.http.bind().await?;
         let relay = Relay::new(pool.clone(), nats.clone(), settings.events.clone());
         Ok(Self {

@@ -53,6 +53,8 @@ pub struct InvoiceRow {
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The PDF/A-3 in the document store.
+    pub pdf_key: Option<String>,
 }
 
 /// A draft's editable fields, valid.
@@ -378,6 +380,7 @@ pub struct Issue<'a> {
     pub xml: &'a str,
     pub document_sha256: &'a str,
     pub chain_sha256: &'a str,
+    pub pdf_key: &'a str,
     pub by: Uuid,
 }
 
@@ -391,7 +394,7 @@ pub async fn mark_issued(
         "update invoices set status = $3, number = $4, series = $5, fiscal_year = $6, sequence = $7,
                 issue_date = $8, delivery_date = $9, due_date = $10, facturx_xml = $11,
                 document_sha256 = $12, chain_sha256 = $13, issued_by = $14, issued_at = now(),
-                updated_at = now()
+                pdf_key = $15, updated_at = now()
          where organisation_id = $1 and id = $2 and status = 'DRAFT' returning *",
     )
     .bind(organisation_id)
@@ -408,6 +411,7 @@ pub async fn mark_issued(
     .bind(i.document_sha256)
     .bind(i.chain_sha256)
     .bind(i.by)
+    .bind(i.pdf_key)
     .fetch_one(db)
     .await
 }

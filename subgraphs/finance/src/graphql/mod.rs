@@ -17,6 +17,10 @@ use types::{entities, invoice, settings};
 #[derive(Clone)]
 pub struct FinanceState {
     pub pool: PgPool,
+    /// Where issued documents are written.
+    pub store: std::sync::Arc<crate::storage::LocalStore>,
+    /// This subgraph's public base URL (for `pdfUrl`).
+    pub public_url: String,
 }
 
 #[derive(MergedObject, Default)]

@@ -80,10 +80,20 @@ pub async fn spawn_apps() -> TestApps {
     }));
 
     let db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
+    // A port known in advance, so that pdfUrl names it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let settings = subgraph_finance::config::Settings {
         http: subgraph_finance::config::HttpSettings {
             host: "127.0.0.1".into(),
-            port: 0,
+            port,
+        },
+        documents: subgraph_finance::config::DocumentSettings {
+            dir: std::env::temp_dir().join(format!("crm-finance-documents-{}", db.name)),
+            public_url: format!("http://127.0.0.1:{port}"),
         },
         database: DatabaseSettings::new("postgres://unused"),
         auth: subgraph_finance::config::AuthSettings {
@@ -295,7 +305,7 @@ pub async fn company(apps: &TestApps, session: &Session, name: &str, siren: &str
     id
 }
 
-pub const INVOICE: &str = "id kind number status totalExclVat totalVat totalInclVat amountPaid amountDue issueDate dueDate documentSha256 chainSha256 facturxXml lines { description totalExclVat } vatBreakdown { category rate base tax }";
+pub const INVOICE: &str = "id kind number pdfUrl status totalExclVat totalVat totalInclVat amountPaid amountDue issueDate dueDate documentSha256 chainSha256 facturxXml lines { description totalExclVat } vatBreakdown { category rate base tax }";
 
 /// A draft for `client` from `societe` with two lines (20 % and 5.5 %), buyer address set.
 pub async fn draft(session: &Session, societe: &str, client: &str) -> Value {
@@ -326,4 +336,15 @@ pub async fn issue(session: &Session, id: &str, date: &str) -> GqlResponse {
             json!({"id": id, "d": date}),
         )
         .await
+}
+
+/// Downloads `url` as `session` (None: without a token): the status and the body.
+pub async fn download(session: Option<&Session>, url: &str) -> (u16, Vec<u8>) {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = session.and_then(|s| s.finance.token.clone()) {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.bytes().await.unwrap().to_vec())
 }

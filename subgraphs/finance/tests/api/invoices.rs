@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use subgraph_finance::domain::facturx::validate;
 
 use crate::helpers::{
-    company, draft, draft_input, issue, societe_with_settings, spawn_apps, INVOICE,
+    company, download, draft, draft_input, issue, societe_with_settings, spawn_apps, INVOICE,
 };
 
 const SIREN: &str = "732829320";
@@ -41,11 +41,22 @@ async fn a_draft_is_issued_with_the_next_number_and_a_valid_factur_x() {
     if let Err(report) = validate(xml) {
         panic!("{report}");
     }
-    let digest: String = Sha256::digest(xml.as_bytes())
+    // The PDF/A-3 downloads for the organisation, carries the XML, and is what was hashed.
+    let url = invoice["pdfUrl"].as_str().unwrap();
+    let (status, pdf) = download(Some(&owner), url).await;
+    assert_eq!(status, 200);
+    if let Err(report) = subgraph_finance::domain::facturx::validate_pdf(&pdf, xml) {
+        panic!("{report}");
+    }
+    let digest: String = Sha256::digest(&pdf)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(invoice["documentSha256"], digest.as_str());
+    assert_eq!(download(None, url).await.0, 401);
+    let stranger = apps.sign_up("stranger@example.fr", "Other").await;
+    assert_eq!(download(Some(&stranger), url).await.0, 404);
+    assert!(draft_row["pdfUrl"].is_null());
     let events = apps.recorded("invoice.issued").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["organisation_id"], owner.organisation_id.as_str());

@@ -34,6 +34,7 @@ use crate::{
     error::{Error, Result},
     events::{self, FinanceEvent},
     graphql::{loaders, parse_id, parse_opt_id, parts},
+    storage::DocumentStore,
 };
 
 #[derive(Enum, sqlx::Type, Copy, Clone, Debug, PartialEq, Eq)]
@@ -287,7 +288,7 @@ impl Invoice {
     async fn facturx_xml(&self) -> Option<&str> {
         self.0.facturx_xml.as_deref()
     }
-    /// SHA-256 of the issued document.
+    /// SHA-256 of the issued PDF/A-3.
     async fn document_sha256(&self) -> Option<&str> {
         self.0.document_sha256.as_deref()
     }
@@ -295,9 +296,13 @@ impl Invoice {
     async fn chain_sha256(&self) -> Option<&str> {
         self.0.chain_sha256.as_deref()
     }
-    /// Where the PDF/A-3 downloads from (not produced yet: null).
-    async fn pdf_url(&self) -> Option<String> {
-        None
+    /// Where the PDF/A-3 downloads from (with the caller's bearer token), from issue on.
+    async fn pdf_url(&self, ctx: &Context<'_>) -> Option<String> {
+        let (state, _) = parts(ctx);
+        self.0
+            .pdf_key
+            .as_ref()
+            .map(|_| crate::documents::pdf_url(&state.public_url, self.0.id))
     }
     async fn issued_at(&self) -> Option<DateTime<Utc>> {
         self.0.issued_at
@@ -613,6 +618,7 @@ fn seller(s: &SettingsRow) -> Party {
 /// Nothing is written (and no number consumed) unless it all succeeds.
 async fn issue(
     tx: &mut PgConnection,
+    store: &crate::storage::LocalStore,
     tenant: &Tenant,
     correlation: &str,
     invoice: &InvoiceRow,
@@ -743,7 +749,19 @@ async fn issue(
         notes: invoice.notes.clone(),
     };
     let xml = facturx::cii_xml(&document);
-    let document_sha256 = hex(&Sha256::digest(xml.as_bytes()));
+    let rendered = {
+        let xml = xml.clone();
+        tokio::task::spawn_blocking(move || crate::domain::pdf::render(&document, &xml))
+            .await
+            .map_err(|e| Error::Internal(anyhow::anyhow!("the PDF renderer panicked: {e}")))?
+            .map_err(|e| Error::Internal(anyhow::anyhow!("cannot render the PDF: {e}")))?
+    };
+    let document_sha256 = hex(&Sha256::digest(&rendered));
+    let pdf_key = format!("{org}/{}.pdf", invoice.id);
+    store
+        .put(&pdf_key, rendered)
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot store the PDF: {e}")))?;
     let chain_sha256 = hex(&Sha256::digest(
         format!("{}{document_sha256}", previous_chain.unwrap_or_default()).as_bytes(),
     ));
@@ -773,6 +791,7 @@ async fn issue(
             xml: &xml,
             document_sha256: &document_sha256,
             chain_sha256: &chain_sha256,
+            pdf_key: &pdf_key,
             by: tenant.user_id,
         },
     )
@@ -1025,7 +1044,15 @@ impl InvoiceMutation {
         }
         let mut tx = state.pool.begin().await.map_err(Error::from)?;
         let draft = lock_draft(&mut tx, tenant.organisation_id, id).await?;
-        let row = issue(&mut tx, &tenant, &request.request_id, &draft, issue_date).await?;
+        let row = issue(
+            &mut tx,
+            &state.store,
+            &tenant,
+            &request.request_id,
+            &draft,
+            issue_date,
+        )
+        .await?;
         tx.commit().await.map_err(Error::from)?;
         Ok(Invoice(row))
     }
@@ -1146,6 +1173,7 @@ impl InvoiceMutation {
             .map_err(Error::from)?;
         let credit_note = issue(
             &mut tx,
+            &state.store,
             &tenant,
             &request.request_id,
             &draft,
