@@ -103,6 +103,29 @@ pub async fn upsert_settings(
     .await
 }
 
+/// Sets or clears the logo; `None` when the société has no settings.
+pub async fn set_logo(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    societe_id: Uuid,
+    logo: Option<(Vec<u8>, &str)>,
+) -> sqlx::Result<Option<SettingsRow>> {
+    let (bytes, mime) = match logo {
+        Some((bytes, mime)) => (Some(bytes), Some(mime)),
+        None => (None, None),
+    };
+    sqlx::query_as(
+        "update invoice_settings set logo = $3, logo_mime = $4, updated_at = now()
+         where organisation_id = $1 and societe_id = $2 returning *",
+    )
+    .bind(organisation_id)
+    .bind(societe_id)
+    .bind(bytes)
+    .bind(mime)
+    .fetch_optional(db)
+    .await
+}
+
 pub async fn find_settings(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

@@ -387,8 +387,38 @@ fn add_facturx_xmp(pdf: Vec<u8>, kind: InvoiceKind) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// The PDF/A-3b of `doc`, with `xml` embedded as `factur-x.xml`.
-pub fn render(doc: &Document, xml: &str) -> Result<Vec<u8>, String> {
+/// A logo as the PDF can draw it: PNG or JPEG.
+pub fn load_logo(bytes: &[u8]) -> Result<krilla::image::Image, String> {
+    let data: krilla::Data = Arc::new(bytes.to_vec()).into();
+    if bytes.starts_with(b"\x89PNG") {
+        krilla::image::Image::from_png(data, false)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        krilla::image::Image::from_jpeg(data, false)
+    } else {
+        Err("not a PNG or JPEG image".into())
+    }
+}
+
+/// Checks that `bytes` is a PNG or JPEG the PDF can draw, by drawing it (krilla decodes
+/// images only when it writes them).
+pub fn check_logo(bytes: &[u8]) -> Result<(), String> {
+    let image = load_logo(bytes)?;
+    let mut pdf = PdfDocument::new();
+    let mut page = pdf.start_page_with(PageSettings::from_wh(10.0, 10.0).ok_or("bad page size")?);
+    let mut surface = page.surface();
+    let size = krilla::geom::Size::from_wh(10.0, 10.0).ok_or("bad size")?;
+    surface.draw_image(image, size);
+    surface.finish();
+    page.finish();
+    pdf.finish()
+        .map(|_| ())
+        .map_err(|e| format!("the image cannot be drawn: {e:?}"))
+}
+
+/// The PDF/A-3b of `doc`, with `xml` embedded as `factur-x.xml` and the seller's `logo` (PNG
+/// or JPEG) at the top right of the first page.
+pub fn render(doc: &Document, xml: &str, logo: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let logo = logo.map(load_logo).transpose()?;
     let regular = Font::new(REGULAR.into(), 0).ok_or("the regular font does not load")?;
     let bold = Font::new(BOLD.into(), 0).ok_or("the bold font does not load")?;
     let configuration = ConfigurationBuilder::new()
@@ -424,10 +454,23 @@ pub fn render(doc: &Document, xml: &str) -> Result<Vec<u8>, String> {
     };
     pdf.embed_file(embedded)
         .ok_or("factur-x.xml is embedded twice")?;
-    for texts in layout(doc).pages {
+    for (index, texts) in layout(doc).pages.into_iter().enumerate() {
         let settings = PageSettings::from_wh(WIDTH, HEIGHT).ok_or("bad page size")?;
         let mut page = pdf.start_page_with(settings);
         let mut surface = page.surface();
+        if let (0, Some(image)) = (index, &logo) {
+            // Fit in 140 × 60 points at the top right, keeping the proportions.
+            let (w, h) = image.size();
+            let scale = (140.0 / w.max(1) as f32).min(60.0 / h.max(1) as f32);
+            let (w, h) = (w as f32 * scale, h as f32 * scale);
+            let size = krilla::geom::Size::from_wh(w, h).ok_or("bad logo size")?;
+            surface.push_transform(&krilla::geom::Transform::from_translate(
+                WIDTH - MARGIN - w,
+                MARGIN,
+            ));
+            surface.draw_image(image.clone(), size);
+            surface.pop();
+        }
         for t in texts {
             let font = if t.bold {
                 bold.clone()
@@ -462,7 +505,20 @@ mod tests {
         for kind in [InvoiceKind::Invoice, InvoiceKind::CreditNote] {
             let doc = sample(kind);
             let xml = cii_xml(&doc);
-            let pdf = render(&doc, &xml).unwrap_or_else(|e| panic!("{e}"));
+            // A 2×1 red PNG as the logo.
+            let logo = [
+                0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+                0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
+                0x00, 0x7B, 0x40, 0xE8, 0xDD, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78,
+                0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0x00, 0x44, 0x00, 0x08, 0xFE, 0x01, 0xFF, 0xC6, 0x9E,
+                0x79, 0xF7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+            ];
+            assert!(check_logo(&logo).is_ok(), "the test logo is a PNG");
+            assert!(
+                check_logo(&logo[..40]).is_err(),
+                "a truncated PNG is refused"
+            );
+            let pdf = render(&doc, &xml, Some(&logo)).unwrap_or_else(|e| panic!("{e}"));
             if let Err(report) = crate::domain::facturx::validate_pdf(&pdf, &xml) {
                 panic!("{report}");
             }

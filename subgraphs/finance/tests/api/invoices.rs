@@ -379,3 +379,46 @@ async fn a_signed_contract_becomes_one_draft_whatever_the_deliveries() {
                "lines": [{"productReference": "ASS-1", "description": "Assurance", "quantity": "2"}]})
     );
 }
+
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4z8AARAAI/gH/xp559wAAAABJRU5ErkJggg==";
+
+#[tokio::test]
+async fn the_logo_is_checked_and_printed() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let societe = societe_with_settings(&apps, &owner, "Acme SAS", SIREN, VAT).await;
+    let set = |logo: Option<&'static str>| {
+        let owner = owner.clone();
+        let societe = societe.clone();
+        async move {
+            owner
+                .run(
+                    "mutation($s: ID!, $l: String) { setInvoiceLogo(societeId: $s, logoBase64: $l) { logoMime } }",
+                    json!({"s": societe, "l": logo}),
+                )
+                .await
+        }
+    };
+    assert_eq!(set(Some("not base64!")).await.error_code(), "VALIDATION");
+    assert_eq!(set(Some("aGVsbG8=")).await.error_code(), "VALIDATION"); // "hello"
+    assert_eq!(
+        set(Some(PNG)).await.data()["setInvoiceLogo"]["logoMime"],
+        "image/png"
+    );
+    let client = company(&apps, &owner, "Dupont SA", CLIENT_SIREN).await;
+    let d = draft(&owner, &societe, &client).await;
+    let issued = issue(&owner, d["id"].as_str().unwrap(), "2026-01-15").await;
+    let invoice = &issued.data()["issueInvoice"];
+    let (status, pdf) = download(Some(&owner), invoice["pdfUrl"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    if let Err(report) = subgraph_finance::domain::facturx::validate_pdf(
+        &pdf,
+        invoice["facturxXml"].as_str().unwrap(),
+    ) {
+        panic!("{report}");
+    }
+    assert_eq!(
+        set(None).await.data()["setInvoiceLogo"]["logoMime"],
+        serde_json::Value::Null
+    );
+}

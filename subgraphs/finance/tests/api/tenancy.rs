@@ -54,6 +54,7 @@ async fn another_organisation_neither_sees_nor_changes_anything() {
         ("query($id: ID!) { invoice(id: $id) { id } }", json!({"id": issued})),
         ("mutation($id: ID!, $input: InvoiceInput!) { updateInvoice(id: $id, input: $input) { id } }", json!({"id": open, "input": draft_input(&own_societe, &own_client)})),
         ("mutation($id: ID!) { deleteInvoice(id: $id) }", json!({"id": open})),
+        ("mutation($s: ID!) { setInvoiceLogo(societeId: $s, logoBase64: null) { siren } }", json!({"s": societe})),
         ("mutation($id: ID!) { issueInvoice(id: $id) { id } }", json!({"id": open})),
         ("mutation($id: ID!) { createCreditNote(invoiceId: $id, reason: \"x\") { id } }", json!({"id": issued})),
         ("mutation($id: ID!) { recordPayment(input: {invoiceId: $id, amount: \"1\", paidOn: \"2026-01-20\", method: CASH}) { id } }", json!({"id": issued})),

@@ -746,15 +746,22 @@ async fn issue(
         vat_on_debits: settings.vat_on_debits,
         iban: settings.iban.clone(),
         bic: settings.bic.clone(),
-        notes: invoice.notes.clone(),
+        // The invoice's own notes, then the société's legal mentions.
+        notes: [invoice.notes.clone(), settings.legal_mentions.clone()]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| format!("{a}\n{b}")),
     };
     let xml = facturx::cii_xml(&document);
     let rendered = {
         let xml = xml.clone();
-        tokio::task::spawn_blocking(move || crate::domain::pdf::render(&document, &xml))
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("the PDF renderer panicked: {e}")))?
-            .map_err(|e| Error::Internal(anyhow::anyhow!("cannot render the PDF: {e}")))?
+        let logo = settings.logo.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::domain::pdf::render(&document, &xml, logo.as_deref())
+        })
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("the PDF renderer panicked: {e}")))?
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot render the PDF: {e}")))?
     };
     let document_sha256 = hex(&Sha256::digest(&rendered));
     let pdf_key = format!("{org}/{}.pdf", invoice.id);

@@ -73,6 +73,10 @@ impl InvoiceSettings {
     async fn credit_note_prefix(&self) -> &str {
         &self.0.credit_note_prefix
     }
+    /// The MIME type of the logo printed on invoices, if there is one.
+    async fn logo_mime(&self) -> Option<&str> {
+        self.0.logo.as_ref().and(self.0.logo_mime.as_deref())
+    }
     /// Option pour le paiement de la taxe d'après les débits.
     async fn vat_on_debits(&self) -> bool {
         self.0.vat_on_debits
@@ -264,8 +268,48 @@ impl SettingsQuery {
 #[derive(Default)]
 pub struct SettingsMutation;
 
+/// Largest logo accepted, in bytes.
+const MAX_LOGO: usize = 256 * 1024;
+
 #[Object]
 impl SettingsMutation {
+    /// Sets (a base64 PNG or JPEG of at most 256 KiB) or clears (null) the logo printed on a
+    /// société's invoices (admins).
+    async fn set_invoice_logo(
+        &self,
+        ctx: &Context<'_>,
+        societe_id: ID,
+        logo_base64: Option<String>,
+    ) -> Result<InvoiceSettings> {
+        use base64::Engine;
+        let (state, request) = parts(ctx);
+        let tenant = request.tenant_with_role(Role::Admin)?;
+        let societe = parse_id("societeId", &societe_id)?;
+        let logo = match logo_base64 {
+            None => None,
+            Some(encoded) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(encoded.trim())
+                    .map_err(|_| Invalid::new("logoBase64", "is not base64"))?;
+                if bytes.len() > MAX_LOGO {
+                    return Err(Invalid::new("logoBase64", "is larger than 256 KiB").into());
+                }
+                crate::domain::pdf::check_logo(&bytes)
+                    .map_err(|e| Invalid::new("logoBase64", e))?;
+                let mime = if bytes.starts_with(b"\x89PNG") {
+                    "image/png"
+                } else {
+                    "image/jpeg"
+                };
+                Some((bytes, mime))
+            }
+        };
+        db::settings::set_logo(&state.pool, tenant.organisation_id, societe, logo)
+            .await?
+            .map(InvoiceSettings)
+            .ok_or(Error::not_found("invoice settings"))
+    }
+
     /// Sets a société's invoice settings (admins). Issued invoices keep what they printed.
     async fn set_invoice_settings(
         &self,
