@@ -226,9 +226,25 @@ pub async fn record(
     correlation_id: &str,
     event: CoreEvent<'_>,
 ) -> Result<()> {
-    let envelope = event
+    let mut envelope = event
         .envelope(Some(correlation_id))
         .map_err(|e| anyhow::anyhow!("cannot serialise an event: {e}"))?;
+    // Client events carry the client's billing address (the default one, else the first),
+    // which invoices start from.
+    if let CoreEvent::ClientCreated { client, .. } | CoreEvent::ClientUpdated { client, .. } =
+        &event
+    {
+        let billing =
+            crate::db::address::billing_address(&mut *tx, client.organisation_id, client.id)
+                .await?;
+        envelope.payload["client"]["billing_address"] = match billing {
+            Some(a) => serde_json::json!({
+                "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code,
+                "city": a.city, "country": a.country,
+            }),
+            None => serde_json::Value::Null,
+        };
+    }
     subgraph_kit::events::record(tx, &envelope).await?;
     Ok(())
 }

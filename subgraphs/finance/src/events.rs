@@ -124,6 +124,17 @@ struct ClientSnapshot {
     email: Option<String>,
     payment_terms_days: i32,
     deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    billing_address: Option<BillingAddress>,
+}
+
+#[derive(Deserialize)]
+struct BillingAddress {
+    line1: String,
+    line2: Option<String>,
+    postal_code: String,
+    city: String,
+    country: String,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +169,11 @@ impl Handler for DirectoryHandler {
                     email: c.email,
                     payment_terms_days: c.payment_terms_days,
                     deleted: c.deleted_at.is_some(),
+                    billing_line1: c.billing_address.as_ref().map(|a| a.line1.clone()),
+                    billing_line2: c.billing_address.as_ref().and_then(|a| a.line2.clone()),
+                    billing_postal_code: c.billing_address.as_ref().map(|a| a.postal_code.clone()),
+                    billing_city: c.billing_address.as_ref().map(|a| a.city.clone()),
+                    billing_country: c.billing_address.as_ref().map(|a| a.country.clone()),
                 };
                 db::directory::upsert_client(&mut *tx, &row).await?;
             }
@@ -235,11 +251,14 @@ impl Handler for ContractsHandler {
             buyer_name: client.name.clone(),
             buyer_siren: client.siren.clone(),
             buyer_vat_number: client.vat_number.clone(),
-            buyer_address_line1: None,
-            buyer_address_line2: None,
-            buyer_postal_code: None,
-            buyer_city: None,
-            buyer_country: "FR".into(),
+            buyer_address_line1: client.billing_line1.clone(),
+            buyer_address_line2: client.billing_line2.clone(),
+            buyer_postal_code: client.billing_postal_code.clone(),
+            buyer_city: client.billing_city.clone(),
+            buyer_country: client
+                .billing_country
+                .clone()
+                .unwrap_or_else(|| "FR".into()),
             delivery_address: None,
             notes: Some(format!("Contrat {}", c.reference)),
         };

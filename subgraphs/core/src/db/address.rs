@@ -170,3 +170,19 @@ pub async fn addresses_of_clients(
     .fetch_all(db)
     .await
 }
+
+/// The client's billing address: the default one, else the oldest.
+pub async fn billing_address(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    client_id: Uuid,
+) -> sqlx::Result<Option<AddressRow>> {
+    sqlx::query_as(
+        "select * from addresses where organisation_id = $1 and client_id = $2 and kind = 'billing'
+         order by is_default desc, created_at, id limit 1",
+    )
+    .bind(organisation_id)
+    .bind(client_id)
+    .fetch_optional(db)
+    .await
+}

@@ -82,6 +82,8 @@ pub struct Document {
     pub iban: Option<String>,
     pub bic: Option<String>,
     pub notes: Option<String>,
+    /// Where the goods go, when not the buyer's address (a reform mention, printed).
+    pub delivery_address: Option<String>,
 }
 
 fn esc(text: &str) -> String {
@@ -523,6 +525,7 @@ pub(crate) mod tests {
             iban: Some("FR76 3000 6000 0112 3456 7890 189".into()),
             bic: Some("AGRIFRPP".into()),
             notes: None,
+            delivery_address: Some("Entrepôt, 3 rue du Port, 13002 Marseille".into()),
         }
     }
 

@@ -205,6 +205,9 @@ fn layout(doc: &Document) -> Layout {
     for line in party_lines(&doc.buyer) {
         l.line(9.0, false, line);
     }
+    if let Some(delivery) = &doc.delivery_address {
+        l.line(9.0, false, format!("Adresse de livraison : {delivery}"));
+    }
     l.gap(14.0);
 
     let columns = [MARGIN, 300.0, 345.0, 380.0, 440.0, 490.0, 525.0];

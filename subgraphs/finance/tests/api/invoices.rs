@@ -422,3 +422,48 @@ async fn the_logo_is_checked_and_printed() {
         serde_json::Value::Null
     );
 }
+
+#[tokio::test]
+async fn a_draft_starts_from_the_clients_billing_address_as_core_says_it() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let societe = societe_with_settings(&apps, &owner, "Acme SAS", SIREN, VAT).await;
+    let created = owner
+        .core
+        .run(
+            "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
+            json!({"input": {"kind": "COMPANY", "name": "Dupont SA", "siren": CLIENT_SIREN,
+                   "addresses": [{"kind": "BILLING", "line1": "2 avenue Foch", "postalCode": "69006", "city": "Lyon"}]}}),
+        )
+        .await;
+    let client = created.data()["createClient"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    apps.wait_caught_up().await;
+    let input = json!({"input": {"societeId": societe, "clientId": client,
+        "lines": [{"description": "X", "quantity": "1", "unitPrice": "10", "vatRate": "20"}]}});
+    let make = || async {
+        owner
+            .run("mutation($input: InvoiceInput!) { createInvoice(input: $input) { id buyerAddress } }", input.clone())
+            .await
+            .data()["createInvoice"]
+            .clone()
+    };
+    let first = make().await;
+    assert_eq!(first["buyerAddress"], "2 avenue Foch, 69006 Lyon");
+    // A new default billing address in core reaches finance through client.updated.
+    owner
+        .core
+        .run(
+            "mutation($c: ID!) { addAddress(clientId: $c, input: {kind: BILLING, line1: \"9 quai Perrache\", postalCode: \"69002\", city: \"Lyon\", isDefault: true}) { id } }",
+            json!({"c": client}),
+        )
+        .await
+        .data();
+    apps.wait_caught_up().await;
+    assert_eq!(make().await["buyerAddress"], "9 quai Perrache, 69002 Lyon");
+    // With its address, the draft issues as it is.
+    let issued = issue(&owner, first["id"].as_str().unwrap(), "2026-01-15").await;
+    assert_eq!(issued.data()["issueInvoice"]["number"], "FAC2026-000001");
+}

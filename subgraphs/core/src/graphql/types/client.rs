@@ -482,7 +482,7 @@ impl ClientMutation {
         let client_id = parse_id("clientId", &client_id)?;
         let address = input.address.parse("input")?;
         let mut tx = state.pool.begin().await?;
-        db::client::lock_client(&mut *tx, tenant.organisation_id, client_id)
+        let client = db::client::lock_client(&mut *tx, tenant.organisation_id, client_id)
             .await?
             .filter(|c| c.deleted_at.is_none())
             .ok_or(Error::not_found("client"))?;
@@ -495,6 +495,7 @@ impl ClientMutation {
             input.is_default,
         )
         .await?;
+        address_changed(&mut tx, &request.request_id, tenant, &client).await?;
         tx.commit().await?;
         Ok(Address(row))
     }
@@ -535,6 +536,11 @@ impl ClientMutation {
         )
         .await?
         .ok_or(Error::not_found("address"))?;
+        if let Some(client) =
+            db::client::find_client(&mut *tx, tenant.organisation_id, current.client_id).await?
+        {
+            address_changed(&mut tx, &request.request_id, tenant, &client).await?;
+        }
         tx.commit().await?;
         Ok(Address(row))
     }
@@ -544,13 +550,33 @@ impl ClientMutation {
         let tenant = request.tenant_with_role(Role::Member)?;
         let uuid = parse_id("id", &id)?;
         let mut tx = state.pool.begin().await?;
-        db::address::lock_address(&mut *tx, tenant.organisation_id, uuid)
+        let current = db::address::lock_address(&mut *tx, tenant.organisation_id, uuid)
             .await?
             .ok_or(Error::not_found("address"))?;
         db::address::delete_address(&mut *tx, tenant.organisation_id, uuid).await?;
+        if let Some(client) =
+            db::client::find_client(&mut *tx, tenant.organisation_id, current.client_id).await?
+        {
+            address_changed(&mut tx, &request.request_id, tenant, &client).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// An address change is a change of the client for its consumers (the billing address
+/// travels in client events).
+async fn address_changed(
+    tx: &mut sqlx::PgConnection,
+    request_id: &str,
+    tenant: Tenant,
+    client: &db::client::ClientRow,
+) -> Result<()> {
+    let updated = CoreEvent::ClientUpdated {
+        client,
+        by: tenant.user_id,
+    };
+    events::record(tx, request_id, updated).await
 }
 
 async fn set_deleted(ctx: &Context<'_>, id: ID, deleted: bool) -> Result<Client> {

@@ -499,6 +499,35 @@ async fn draft_fields(
     if country.len() != 2 {
         return Err(Invalid::new("buyerCountry", "must be an ISO 3166 code such as FR").into());
     }
+    // The address given, else the client's billing address.
+    let given = input.buyer_address_line1.is_some()
+        || input.buyer_postal_code.is_some()
+        || input.buyer_city.is_some();
+    let (line1, line2, postal_code, city, from_client_country) = if given {
+        (
+            opt(
+                "buyerAddressLine1",
+                input.buyer_address_line1.as_deref(),
+                200,
+            )?,
+            opt(
+                "buyerAddressLine2",
+                input.buyer_address_line2.as_deref(),
+                200,
+            )?,
+            opt("buyerPostalCode", input.buyer_postal_code.as_deref(), 20)?,
+            opt("buyerCity", input.buyer_city.as_deref(), 100)?,
+            None,
+        )
+    } else {
+        (
+            client.billing_line1.clone(),
+            client.billing_line2.clone(),
+            client.billing_postal_code.clone(),
+            client.billing_city.clone(),
+            client.billing_country.clone(),
+        )
+    };
     Ok(DraftFields {
         societe_id,
         client_id,
@@ -511,19 +540,11 @@ async fn draft_fields(
         buyer_siren: opt("buyerSiren", input.buyer_siren.as_deref(), 9)?.or(client.siren),
         buyer_vat_number: opt("buyerVatNumber", input.buyer_vat_number.as_deref(), 20)?
             .or(client.vat_number),
-        buyer_address_line1: opt(
-            "buyerAddressLine1",
-            input.buyer_address_line1.as_deref(),
-            200,
-        )?,
-        buyer_address_line2: opt(
-            "buyerAddressLine2",
-            input.buyer_address_line2.as_deref(),
-            200,
-        )?,
-        buyer_postal_code: opt("buyerPostalCode", input.buyer_postal_code.as_deref(), 20)?,
-        buyer_city: opt("buyerCity", input.buyer_city.as_deref(), 100)?,
-        buyer_country: country,
+        buyer_address_line1: line1,
+        buyer_address_line2: line2,
+        buyer_postal_code: postal_code,
+        buyer_city: city,
+        buyer_country: from_client_country.unwrap_or(country),
         delivery_address: opt("deliveryAddress", input.delivery_address.as_deref(), 500)?,
         notes: opt("notes", input.notes.as_deref(), 2000)?,
     })
@@ -751,6 +772,7 @@ async fn issue(
             .into_iter()
             .flatten()
             .reduce(|a, b| format!("{a}\n{b}")),
+        delivery_address: invoice.delivery_address.clone(),
     };
     let xml = facturx::cii_xml(&document);
     let rendered = {
