@@ -8,6 +8,8 @@ pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod events;
+/// French company identifiers: SIREN, SIRET, VAT numbers.
+pub mod identifiers;
 /// Money: cent rounding, French VAT rates, totals (shared rules, not domain types).
 pub mod money;
 pub mod pagination;
@@ -15,6 +17,8 @@ pub mod server;
 pub mod settings;
 pub mod telemetry;
 pub mod testing;
+/// Text inputs: trimmed, collapsed, bounded.
+pub mod text;
 
 pub use auth::{Identity, Role};
 pub use error::ErrorCode;

@@ -20,13 +20,13 @@ use crate::{
     },
     domain::money::cents,
     domain::{
+        clean_text,
         money::{parse_amount, parse_percent, parse_quantity, VatRate},
         optional_text,
         product::{
             calculate_price, GridPrice, PriceRequest, ProductCategory, ProductKind, ProductStatus,
             Promotion,
         },
-        required_text,
     },
     error::{Error, Result},
     graphql::{loaders, parse_id, parse_opt_id, parts},
@@ -233,7 +233,7 @@ pub struct ProductRangeInput {
 impl ProductRangeInput {
     fn parse(self) -> Result<RangeFields, Invalid> {
         Ok(RangeFields {
-            name: required_text("name", &self.name, 200)?,
+            name: clean_text("name", &self.name, 200)?,
             code: optional_text("code", self.code.as_deref(), 50)?,
             description: optional_text("description", self.description.as_deref(), 2000)?,
             position: self.position,
@@ -268,8 +268,8 @@ impl ProductInput {
         }
         Ok(ProductFields {
             range_id: parse_opt_id("rangeId", self.range_id.as_ref())?,
-            sku: required_text("sku", &self.sku, 50)?,
-            name: required_text("name", &self.name, 200)?,
+            sku: clean_text("sku", &self.sku, 50)?,
+            name: clean_text("name", &self.name, 200)?,
             description: optional_text("description", self.description.as_deref(), 5000)?,
             category: self.category,
             kind: self.kind,
@@ -314,7 +314,7 @@ impl PriceGridInput {
             }
         }
         Ok(GridFields {
-            name: required_text("name", &self.name, 200)?,
+            name: clean_text("name", &self.name, 200)?,
             description: optional_text("description", self.description.as_deref(), 2000)?,
             valid_from: self.valid_from,
             valid_to: self.valid_to,

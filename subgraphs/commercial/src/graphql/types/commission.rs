@@ -20,11 +20,11 @@ use crate::{
     },
     domain::money::cents,
     domain::{
+        clean_text,
         commission::{Calculation, CommissionBase, CommissionStatus, Tier},
         money::{parse_amount, parse_percent},
         optional_text,
         product::ProductCategory,
-        required_text,
     },
     error::{Error, Result},
     graphql::{loaders, parse_id, parse_opt_id, parts},
@@ -326,7 +326,7 @@ async fn scale_terms(
         });
     }
     Ok(ScaleTerms {
-        name: required_text("name", &input.name, 200)?,
+        name: clean_text("name", &input.name, 200)?,
         description: optional_text("description", input.description.as_deref(), 2000)?,
         calculation: input.calculation,
         base: input.base,
@@ -466,7 +466,7 @@ impl CommissionMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let org = tenant.organisation_id;
-        let code = required_text("code", &code, 50)?.to_uppercase();
+        let code = clean_text("code", &code, 50)?.to_uppercase();
         let terms = scale_terms(&state.pool, org, input).await?;
         let mut tx = state.pool.begin().await?;
         if !db::scale::lock_versions(&mut *tx, org, &code)
@@ -497,8 +497,8 @@ impl CommissionMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let org = tenant.organisation_id;
-        let code = required_text("code", &code, 50)?.to_uppercase();
-        let reason = required_text("reason", &reason, 1000)?;
+        let code = clean_text("code", &code, 50)?.to_uppercase();
+        let reason = clean_text("reason", &reason, 1000)?;
         let terms = scale_terms(&state.pool, org, input).await?;
         let mut tx = state.pool.begin().await?;
         let versions = db::scale::lock_versions(&mut *tx, org, &code).await?;

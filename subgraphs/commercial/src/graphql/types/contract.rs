@@ -27,11 +27,11 @@ use crate::{
     },
     domain::money::cents,
     domain::{
+        clean_text,
         contract::{BillingFrequency, ContractStatus},
         money::{parse_amount, parse_quantity, Totals, VatRate},
         optional_text,
         product::{calculate_price, GridPrice, PriceRequest},
-        required_text,
     },
     error::{Error, Result},
     events::{self, CommercialEvent},
@@ -353,8 +353,8 @@ async fn contract_fields(
         }
     }
     Ok(ContractFields {
-        reference: required_text("reference", &input.reference, 100)?,
-        title: required_text("title", &input.title, 200)?,
+        reference: clean_text("reference", &input.reference, 100)?,
+        title: clean_text("title", &input.title, 200)?,
         description: optional_text("description", input.description.as_deref(), 5000)?,
         client_id,
         societe_id,

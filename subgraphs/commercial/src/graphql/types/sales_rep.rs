@@ -15,7 +15,7 @@ use crate::{
         self,
         sales_rep::{SalesRepFields, SalesRepKind, SalesRepRow},
     },
-    domain::{optional_text, required_text},
+    domain::{clean_text, optional_text},
     error::{Error, Result},
     graphql::{loaders, parse_id, parse_opt_id, parts},
 };
@@ -127,8 +127,8 @@ async fn rep_fields(
     }
     Ok(SalesRepFields {
         kind: input.kind,
-        first_name: required_text("firstName", &input.first_name, 100)?,
-        last_name: required_text("lastName", &input.last_name, 100)?,
+        first_name: clean_text("firstName", &input.first_name, 100)?,
+        last_name: clean_text("lastName", &input.last_name, 100)?,
         email,
         phone: optional_text("phone", input.phone.as_deref(), 30)?,
         user_id,

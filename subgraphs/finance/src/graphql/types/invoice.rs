@@ -13,6 +13,7 @@ use subgraph_kit::{
     money::{cents, parse_amount, parse_quantity, VatRate},
     pagination::{build_page, Keyset, Page, PageRequest},
     server::Tenant,
+    text::{clean_text, country_code, optional_text},
     Role,
 };
 use uuid::Uuid;
@@ -412,21 +413,9 @@ pub struct InvoiceInput {
     pub lines: Vec<InvoiceLineInput>,
 }
 
-fn opt(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) if v.chars().count() > max => Err(Invalid::new(
-            field,
-            format!("is longer than {max} characters"),
-        )),
-        Some(v) => Ok(Some(v.to_owned())),
-    }
-}
-
 fn line_fields(i: usize, l: InvoiceLineInput) -> Result<LineFields, Invalid> {
     let at = |name: &str| format!("lines.{i}.{name}");
-    let description = opt(&at("description"), Some(&l.description), 1000)?
-        .ok_or_else(|| Invalid::new(at("description"), "must not be empty"))?;
+    let description = clean_text(&at("description"), &l.description, 1000)?;
     let quantity = parse_quantity(&at("quantity"), l.quantity)?;
     let unit_price = parse_amount(&at("unitPrice"), l.unit_price)?;
     let discount = parse_amount(&at("discount"), l.discount)?;
@@ -455,7 +444,11 @@ fn line_fields(i: usize, l: InvoiceLineInput) -> Result<LineFields, Invalid> {
         ));
     }
     Ok(LineFields {
-        product_reference: opt(&at("productReference"), l.product_reference.as_deref(), 100)?,
+        product_reference: optional_text(
+            &at("productReference"),
+            l.product_reference.as_deref(),
+            100,
+        )?,
         description,
         quantity,
         unit_code,
@@ -495,28 +488,25 @@ async fn draft_fields(
     if input.late_payment_rate < Decimal::ZERO || input.late_payment_rate > Decimal::ONE_HUNDRED {
         return Err(Invalid::new("latePaymentRate", "must be between 0 and 100").into());
     }
-    let country = input.buyer_country.trim().to_uppercase();
-    if country.len() != 2 {
-        return Err(Invalid::new("buyerCountry", "must be an ISO 3166 code such as FR").into());
-    }
+    let country = country_code("buyerCountry", &input.buyer_country)?;
     // The address given, else the client's billing address.
     let given = input.buyer_address_line1.is_some()
         || input.buyer_postal_code.is_some()
         || input.buyer_city.is_some();
     let (line1, line2, postal_code, city, from_client_country) = if given {
         (
-            opt(
+            optional_text(
                 "buyerAddressLine1",
                 input.buyer_address_line1.as_deref(),
                 200,
             )?,
-            opt(
+            optional_text(
                 "buyerAddressLine2",
                 input.buyer_address_line2.as_deref(),
                 200,
             )?,
-            opt("buyerPostalCode", input.buyer_postal_code.as_deref(), 20)?,
-            opt("buyerCity", input.buyer_city.as_deref(), 100)?,
+            optional_text("buyerPostalCode", input.buyer_postal_code.as_deref(), 20)?,
+            optional_text("buyerCity", input.buyer_city.as_deref(), 100)?,
             None,
         )
     } else {
@@ -536,17 +526,18 @@ async fn draft_fields(
         payment_terms_days: terms,
         late_payment_rate: input.late_payment_rate,
         nature: input.nature,
-        buyer_name: opt("buyerName", input.buyer_name.as_deref(), 200)?.unwrap_or(client.name),
-        buyer_siren: opt("buyerSiren", input.buyer_siren.as_deref(), 9)?.or(client.siren),
-        buyer_vat_number: opt("buyerVatNumber", input.buyer_vat_number.as_deref(), 20)?
+        buyer_name: optional_text("buyerName", input.buyer_name.as_deref(), 200)?
+            .unwrap_or(client.name),
+        buyer_siren: optional_text("buyerSiren", input.buyer_siren.as_deref(), 9)?.or(client.siren),
+        buyer_vat_number: optional_text("buyerVatNumber", input.buyer_vat_number.as_deref(), 20)?
             .or(client.vat_number),
         buyer_address_line1: line1,
         buyer_address_line2: line2,
         buyer_postal_code: postal_code,
         buyer_city: city,
         buyer_country: from_client_country.unwrap_or(country),
-        delivery_address: opt("deliveryAddress", input.delivery_address.as_deref(), 500)?,
-        notes: opt("notes", input.notes.as_deref(), 2000)?,
+        delivery_address: optional_text("deliveryAddress", input.delivery_address.as_deref(), 500)?,
+        notes: optional_text("notes", input.notes.as_deref(), 2000)?,
     })
 }
 
@@ -1100,8 +1091,7 @@ impl InvoiceMutation {
         let tenant = request.tenant_with_role(Role::Admin).map_err(Error::from)?;
         let org = tenant.organisation_id;
         let id = parse_id("invoiceId", &invoice_id)?;
-        let reason = opt("reason", Some(&reason), 1000)?
-            .ok_or_else(|| Error::from(Invalid::new("reason", "must not be empty")))?;
+        let reason = clean_text("reason", &reason, 1000).map_err(Error::from)?;
         let mut tx = state.pool.begin().await.map_err(Error::from)?;
         let original = db::invoice::lock_invoice(&mut *tx, org, id)
             .await
@@ -1239,7 +1229,7 @@ impl InvoiceMutation {
         if amount.is_zero() {
             return Err(Invalid::new("amount", "must be more than zero").into());
         }
-        let reference = opt("reference", input.reference.as_deref(), 100)?;
+        let reference = optional_text("reference", input.reference.as_deref(), 100)?;
         let mut tx = state.pool.begin().await?;
         let invoice = db::invoice::lock_invoice(&mut *tx, org, id)
             .await?

@@ -3,7 +3,13 @@
 
 use async_graphql::{Context, InputObject, Object, ID};
 use rust_decimal::Decimal;
-use subgraph_kit::{error::Invalid, money::parse_amount, Role};
+use subgraph_kit::{
+    error::Invalid,
+    identifiers::{Siren, Siret, VatNumber},
+    money::parse_amount,
+    text::{clean_text, country_code, optional_text},
+    Role,
+};
 
 use crate::{
     db::{
@@ -111,88 +117,24 @@ pub struct InvoiceSettingsInput {
     pub vat_on_debits: bool,
 }
 
-fn text(field: &str, value: &str, max: usize) -> Result<String, Invalid> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(Invalid::new(field, "must not be empty"));
-    }
-    if value.chars().count() > max {
-        return Err(Invalid::new(
-            field,
-            format!("is longer than {max} characters"),
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-fn optional(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, Invalid> {
-    match value.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
-}
-
-/// The Luhn check SIREN and SIRET numbers carry.
-pub fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .chars()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = c.to_digit(10).unwrap_or(0);
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 {
-                    doubled - 9
-                } else {
-                    doubled
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-fn digits(field: &str, value: &str, len: usize) -> Result<String, Invalid> {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.len() != len || !compact.chars().all(|c| c.is_ascii_digit()) || !luhn(&compact) {
-        return Err(Invalid::new(
-            field,
-            format!("is not a valid {len}-digit number"),
-        ));
-    }
-    Ok(compact)
-}
-
 impl InvoiceSettingsInput {
     fn parse(self) -> Result<SettingsFields, Invalid> {
-        let siren = digits("siren", &self.siren, 9)?;
+        let siren = Siren::parse("siren", &self.siren)?;
         let siret = self
             .siret
             .as_deref()
-            .map(|s| digits("siret", s, 14))
+            .map(|s| Siret::parse("siret", s, &siren).map(Siret::into_inner))
             .transpose()?;
-        if siret.as_ref().is_some_and(|s| !s.starts_with(&siren)) {
-            return Err(Invalid::new("siret", "does not start with the SIREN"));
-        }
-        let vat_number: String = self
-            .vat_number
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_uppercase();
-        let key = siren
-            .parse::<u64>()
-            .map(|s| (12 + 3 * (s % 97)) % 97)
-            .unwrap_or(0);
-        if vat_number != format!("FR{key:02}{siren}") {
+        // The seller is a French société: its number is the French one of its SIREN.
+        let vat_number =
+            VatNumber::parse("vatNumber", &self.vat_number, Some(&siren))?.into_inner();
+        if vat_number != VatNumber::french(&siren).into_inner() {
             return Err(Invalid::new(
                 "vatNumber",
                 "is not the French VAT number of this SIREN",
             ));
         }
+        let siren = siren.into_inner();
         let prefix = |field: &str, value: &str| {
             let value = value.trim().to_uppercase();
             if value.is_empty()
@@ -212,30 +154,24 @@ impl InvoiceSettingsInput {
                 "must differ from the invoice prefix",
             ));
         }
-        let country = self.country.trim().to_uppercase();
-        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(Invalid::new(
-                "country",
-                "must be an ISO 3166 code such as FR",
-            ));
-        }
+        let country = country_code("country", &self.country)?;
         Ok(SettingsFields {
-            legal_name: text("legalName", &self.legal_name, 200)?,
-            legal_form: text("legalForm", &self.legal_form, 50)?,
+            legal_name: clean_text("legalName", &self.legal_name, 200)?,
+            legal_form: clean_text("legalForm", &self.legal_form, 50)?,
             share_capital: parse_amount("shareCapital", self.share_capital)?,
             siren,
             siret,
             vat_number,
-            rcs: text("rcs", &self.rcs, 100)?,
-            address_line1: text("addressLine1", &self.address_line1, 200)?,
-            address_line2: optional("addressLine2", self.address_line2.as_deref(), 200)?,
-            postal_code: text("postalCode", &self.postal_code, 20)?,
-            city: text("city", &self.city, 100)?,
+            rcs: clean_text("rcs", &self.rcs, 100)?,
+            address_line1: clean_text("addressLine1", &self.address_line1, 200)?,
+            address_line2: optional_text("addressLine2", self.address_line2.as_deref(), 200)?,
+            postal_code: clean_text("postalCode", &self.postal_code, 20)?,
+            city: clean_text("city", &self.city, 100)?,
             country,
-            iban: optional("iban", self.iban.as_deref(), 40)?
+            iban: optional_text("iban", self.iban.as_deref(), 40)?
                 .map(|i| i.replace(' ', "").to_uppercase()),
-            bic: optional("bic", self.bic.as_deref(), 11)?.map(|b| b.to_uppercase()),
-            legal_mentions: optional("legalMentions", self.legal_mentions.as_deref(), 2000)?,
+            bic: optional_text("bic", self.bic.as_deref(), 11)?.map(|b| b.to_uppercase()),
+            legal_mentions: optional_text("legalMentions", self.legal_mentions.as_deref(), 2000)?,
             invoice_prefix,
             credit_note_prefix,
             vat_on_debits: self.vat_on_debits,

@@ -2,7 +2,7 @@
 //! La Poste's historical exception) and the intra-EU VAT number (`FR` + key + SIREN, where
 //! key = (12 + 3 × (SIREN mod 97)) mod 97).
 
-use super::Invalid;
+use crate::error::Invalid;
 
 fn digits_only(value: &str) -> String {
     value
