@@ -8,6 +8,7 @@ use async_graphql::{
     connection::{Connection, CursorType, Edge, OpaqueCursor},
     SimpleObject,
 };
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,6 +25,41 @@ pub struct Keyset {
     /// The sort key of the last row seen (text, number or timestamp, per sort order).
     pub key: serde_json::Value,
     pub id: Uuid,
+}
+
+impl Keyset {
+    /// The position of a row in a list sorted by an instant.
+    pub fn instant(at: DateTime<Utc>, id: Uuid) -> Self {
+        Self {
+            key: serde_json::Value::String(at.to_rfc3339()),
+            id,
+        }
+    }
+
+    /// The instant of a cursor made by [`Keyset::instant`]; `None` for any other key.
+    pub fn instant_key(&self) -> Option<DateTime<Utc>> {
+        self.key
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// Continues a newest-first list (`order by <column> desc, id desc`) after `after`:
+/// pushes ` and (<column>, id) < ($at, $id)`. `column` is a trusted column name.
+pub fn push_after_desc(
+    query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    column: &str,
+    after: Option<&Keyset>,
+) {
+    if let Some(after) = after {
+        query
+            .push(format!(" and ({column}, id) < ("))
+            .push_bind(after.instant_key())
+            .push("::timestamptz, ")
+            .push_bind(after.id)
+            .push(")");
+    }
 }
 
 /// Fields every connection carries besides its edges.

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::PageRequest;
+use subgraph_kit::pagination::{push_after_desc, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::commission::CommissionStatus;
@@ -268,18 +268,7 @@ pub async fn list_commissions_page(
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
     let mut q = QueryBuilder::new("select * from commissions");
     push_filter(&mut q, organisation_id, filter);
-    if let Some(after) = &page.after {
-        let at = after
-            .key
-            .as_str()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        q.push(" and (calculated_at, id) < (")
-            .push_bind(at)
-            .push("::timestamptz, ")
-            .push_bind(after.id)
-            .push(")");
-    }
+    push_after_desc(&mut q, "calculated_at", page.after.as_ref());
     q.push(" order by calculated_at desc, id desc limit ")
         .push_bind(page.fetch_limit());
     let rows = q.build_query_as().fetch_all(db).await?;

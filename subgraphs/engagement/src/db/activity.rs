@@ -182,12 +182,7 @@ pub async fn list_activities_page(
     .bind(client_id)
     .fetch_one(db)
     .await?;
-    let after_at = page
-        .after
-        .as_ref()
-        .and_then(|k| k.key.as_str())
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
+    let after_at = page.after.as_ref().and_then(|k| k.instant_key());
     let rows = sqlx::query_as(
         "select * from activities
          where organisation_id = $1 and ($2::uuid is null or client_id = $2)

@@ -73,13 +73,7 @@ pub async fn list_notifications_page(
     .fetch_one(db)
     .await?;
     let (after_at, after_id) = match &page.after {
-        Some(k) => (
-            k.key
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&Utc)),
-            Some(k.id),
-        ),
+        Some(k) => (k.instant_key(), Some(k.id)),
         None => (None, None),
     };
     let rows = sqlx::query_as(

@@ -434,10 +434,7 @@ impl CommissionQuery {
             &page,
             rows,
             total,
-            |r| Keyset {
-                key: serde_json::Value::String(r.calculated_at.to_rfc3339()),
-                id: r.id,
-            },
+            |r| Keyset::instant(r.calculated_at, r.id),
             Commission,
         ))
     }

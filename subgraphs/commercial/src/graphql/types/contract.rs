@@ -485,10 +485,7 @@ impl ContractQuery {
             &page,
             rows,
             total,
-            |r| Keyset {
-                key: serde_json::Value::String(r.created_at.to_rfc3339()),
-                id: r.id,
-            },
+            |r| Keyset::instant(r.created_at, r.id),
             Contract,
         ))
     }

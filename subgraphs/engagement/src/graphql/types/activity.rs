@@ -171,10 +171,7 @@ pub struct CreateActivityInput {
 }
 
 fn keyset(row: &ActivityRow) -> Keyset {
-    Keyset {
-        key: serde_json::Value::String(row.occurred_at.to_rfc3339()),
-        id: row.id,
-    }
+    Keyset::instant(row.occurred_at, row.id)
 }
 
 #[derive(Default)]

@@ -89,10 +89,7 @@ impl Notification {
 }
 
 fn keyset(row: &NotificationRow) -> Keyset {
-    Keyset {
-        key: serde_json::Value::String(row.created_at.to_rfc3339()),
-        id: row.id,
-    }
+    Keyset::instant(row.created_at, row.id)
 }
 
 async fn own_notifications(

@@ -892,10 +892,7 @@ impl InvoiceQuery {
             &page,
             rows,
             total,
-            |r| Keyset {
-                key: serde_json::Value::String(r.created_at.to_rfc3339()),
-                id: r.id,
-            },
+            |r| Keyset::instant(r.created_at, r.id),
             Invoice,
         ))
     }
