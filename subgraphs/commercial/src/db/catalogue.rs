@@ -80,15 +80,16 @@ pub async fn update_range(
     .await
 }
 
-pub async fn find_range(
+/// Ranges by id, for DataLoaders: one statement.
+pub async fn ranges_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
-    id: Uuid,
-) -> sqlx::Result<Option<RangeRow>> {
-    sqlx::query_as("select * from product_ranges where organisation_id = $1 and id = $2")
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<RangeRow>> {
+    sqlx::query_as("select * from product_ranges where organisation_id = $1 and id = any($2)")
         .bind(organisation_id)
-        .bind(id)
-        .fetch_optional(db)
+        .bind(ids)
+        .fetch_all(db)
         .await
 }
 

@@ -17,6 +17,9 @@ use crate::{
 
 macro_rules! by_id_loader {
     ($(#[$doc:meta])* $name:ident, $row:ty, $fetch:path) => {
+        by_id_loader!($(#[$doc])* $name, $row, $fetch, id);
+    };
+    ($(#[$doc:meta])* $name:ident, $row:ty, $fetch:path, $key:ident) => {
         $(#[$doc])*
         pub struct $name {
             pub pool: PgPool,
@@ -31,7 +34,7 @@ macro_rules! by_id_loader {
                 Ok($fetch(&self.pool, self.organisation_id, keys)
                     .await?
                     .into_iter()
-                    .map(|row| (row.id, row))
+                    .map(|row| (row.$key, row))
                     .collect())
             }
         }
@@ -66,6 +69,19 @@ by_id_loader!(
     ProductLoader,
     db::catalogue::ProductRow,
     db::catalogue::products_by_ids
+);
+by_id_loader!(
+    /// Product ranges by id.
+    RangeLoader,
+    db::catalogue::RangeRow,
+    db::catalogue::ranges_by_ids
+);
+by_id_loader!(
+    /// The clawback of each of many commissions (at most one each).
+    ClawbackLoader,
+    db::commission::ClawbackRow,
+    db::commission::clawbacks_of,
+    commission_id
 );
 by_id_loader!(
     /// Contracts by id.
@@ -147,6 +163,8 @@ pub fn attach(
     with!(
         request,
         ProductLoader,
+        RangeLoader,
+        ClawbackLoader,
         ContractLoader,
         LineLoader,
         SalesRepLoader,

@@ -122,13 +122,9 @@ impl Product {
         let Some(id) = self.0.range_id else {
             return Ok(None);
         };
-        let (state, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        Ok(
-            db::catalogue::find_range(&state.pool, tenant.organisation_id, id)
-                .await?
-                .map(ProductRange),
-        )
+        Ok(loaders::load::<loaders::RangeLoader>(ctx, id)
+            .await?
+            .map(ProductRange))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -222,15 +222,9 @@ impl Commission {
         &self.0.details
     }
     async fn clawback(&self, ctx: &Context<'_>) -> Result<Option<Clawback>> {
-        let (state, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        Ok(
-            db::commission::clawbacks_of(&state.pool, tenant.organisation_id, &[self.0.id])
-                .await?
-                .into_iter()
-                .next()
-                .map(Clawback::from),
-        )
+        Ok(loaders::load::<loaders::ClawbackLoader>(ctx, self.0.id)
+            .await?
+            .map(Clawback::from))
     }
     async fn calculated_at(&self) -> DateTime<Utc> {
         self.0.calculated_at
