@@ -1,8 +1,7 @@
-//! The whole system, assembled: the catalogue of subgraphs (name, SDL, default address), and
-//! launchers that start subgraphs in-process and the gateway as a child process on free
-//! ports. End-to-end tests and `cargo xtask dev` start the stack through this one code path.
+//! The whole system, assembled: the catalogue of subgraphs (name, SDL, default address), the
+//! launcher of the gateway as a child process on a free port, and the end-to-end harness
+//! (every subgraph in-process over fresh databases, behind the gateway).
 
 pub mod catalogue;
 pub mod gateway;
 pub mod harness;
-pub mod stack;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull};
 use crm_e2e::harness::Stack;
+use crm_test_support::wait_for;
 use futures::StreamExt;
 use serde_json::json;
-use subgraph_kit::testing::wait_for;
 
 #[tokio::test]
 async fn a_signed_contract_reads_across_subgraphs_and_is_published() {

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crm_e2e::harness::Stack;
+use crm_test_support::wait_for;
 use serde_json::json;
-use subgraph_kit::testing::wait_for;
 
 #[tokio::test]
 async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {

@@ -249,7 +249,7 @@ async fn a_new_client_becomes_a_notification_read_across_subgraphs() {
     // One query, three hops: core's User, engagement's notifications, core's Client again.
     let query = "{ me { user { email unreadNotificationCount notifications(first: 5) {
         edges { node { kind title link client { id name displayName } } } } } } }";
-    let response = subgraph_kit::testing::wait_for(std::time::Duration::from_secs(20), || async {
+    let response = crm_test_support::wait_for(std::time::Duration::from_secs(20), || async {
         let response = owner.run(query, json!({})).await;
         (response.errors().is_empty()
             && response.body["data"]["me"]["user"]["unreadNotificationCount"] == 1)

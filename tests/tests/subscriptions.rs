@@ -134,7 +134,7 @@ async fn subscriber(
     stack: &Stack,
     email: &str,
     organisation: &str,
-) -> (subgraph_kit::testing::GraphqlClient, Subscriber) {
+) -> (crm_test_support::GraphqlClient, Subscriber) {
     let (client, payload) = stack.sign_up(email, organisation).await;
     let token = client.token.clone().unwrap();
     let socket = open(stack, &token).await.unwrap();
@@ -151,7 +151,7 @@ async fn subscriber(
     (client, subscriber)
 }
 
-async fn create_client(client: &subgraph_kit::testing::GraphqlClient, name: &str) {
+async fn create_client(client: &crm_test_support::GraphqlClient, name: &str) {
     client
         .run(
             "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
@@ -255,7 +255,7 @@ async fn closing_the_socket_releases_the_subscription_on_the_server() {
     let mut socket = subscriber.socket;
     socket.close(None).await.unwrap();
     drop(socket);
-    let released = subgraph_kit::testing::wait_for(Duration::from_secs(20), || {
+    let released = crm_test_support::wait_for(Duration::from_secs(20), || {
         let (nats, subject) = (nats.clone(), subject.clone());
         async move {
             let answer =
@@ -422,7 +422,7 @@ async fn an_assignee_follows_their_task_live() {
     assert!(live, "the subscription never became live");
 
     // Engagement must know the member before the task can be assigned to them.
-    let task = subgraph_kit::testing::wait_for(Duration::from_secs(20), || async {
+    let task = crm_test_support::wait_for(Duration::from_secs(20), || async {
         let created = owner
             .run(
                 "mutation($input: CreateTaskInput!) { createTask(input: $input) { id } }",

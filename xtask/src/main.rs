@@ -14,6 +14,10 @@ use std::{collections::HashMap, path::Path, process::Command};
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use crm_e2e::catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH};
+use subgraph_kit::{
+    runtime::{App, Running},
+    settings::{ServiceSettings, SubgraphSettings},
+};
 
 #[derive(Parser)]
 #[command(about = "CRM project commands")]
@@ -92,6 +96,13 @@ fn run(mut command: Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Starts a built subgraph in this process.
+fn start(app: anyhow::Result<App>, name: &str) -> anyhow::Result<Running> {
+    Ok(app
+        .with_context(|| format!("starting the {name} subgraph"))?
+        .spawn()?)
+}
+
 fn schema(check: bool) -> anyhow::Result<()> {
     let mut files: Vec<(String, String)> = SUBGRAPHS
         .iter()
@@ -156,69 +167,42 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     build.args(["build", "--workspace", "--bins"]);
     run(build)?;
 
-    let core_port = SUBGRAPHS
-        .iter()
-        .find(|s| s.name == "core")
-        .map_or(4001, |s| s.port);
-    let database_url = services::database_url(&postgres, "crm_core");
-    let core = crm_e2e::stack::start_core(
-        crm_e2e::stack::core_settings(
-            &database_url,
-            signing_key,
-            core_port,
-            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
-        ),
-        None,
-    )
-    .await
-    .context("starting the core subgraph")?;
+    let nats_url = services::nats_url();
+    let database = |name: &str| services::database_url(&postgres, &format!("crm_{name}"));
+    // Each subgraph's own settings (defaults, file, environment), on this machine's services.
+    let mut core = subgraph_core::config::Settings::load()?;
+    core.service.database.url = database("core").into();
+    core.service.events.nats_url.clone_from(&nats_url);
+    core.service.auth.signing_key_pem = Some(signing_key);
+    let core = start(subgraph_core::startup::build(core, None).await, "core")?;
     let jwks_url = format!("{}/.well-known/jwks.json", core.base_url);
-    let engagement_port = SUBGRAPHS
-        .iter()
-        .find(|s| s.name == "engagement")
-        .map_or(4004, |s| s.port);
-    let engagement = crm_e2e::stack::start_engagement(
-        crm_e2e::stack::engagement_settings(
-            &services::database_url(&postgres, "crm_engagement"),
-            &jwks_url,
-            engagement_port,
-            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
-        ),
-        None,
-    )
-    .await
-    .context("starting the engagement subgraph")?;
-    let commercial_port = SUBGRAPHS
-        .iter()
-        .find(|s| s.name == "commercial")
-        .map_or(4002, |s| s.port);
-    let commercial = crm_e2e::stack::start_commercial(
-        crm_e2e::stack::commercial_settings(
-            &services::database_url(&postgres, "crm_commercial"),
-            &jwks_url,
-            commercial_port,
-            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
-        ),
-        None,
-    )
-    .await
-    .context("starting the commercial subgraph")?;
-    let finance_port = SUBGRAPHS
-        .iter()
-        .find(|s| s.name == "finance")
-        .map_or(4003, |s| s.port);
-    let finance = crm_e2e::stack::start_finance(
-        crm_e2e::stack::finance_settings(
-            &services::database_url(&postgres, "crm_finance"),
-            &jwks_url,
-            finance_port,
-            subgraph_kit::events::EventsSettings::new(&services::nats_url()),
-            repo_root().join(".dev/finance-documents"),
-        ),
-        None,
-    )
-    .await
-    .context("starting the finance subgraph")?;
+    let local = |service: &mut ServiceSettings, name: &str| {
+        service.database.url = database(name).into();
+        service.events.nats_url.clone_from(&nats_url);
+        service.auth.jwks_url.clone_from(&jwks_url);
+    };
+    let mut engagement = subgraph_engagement::config::Settings::load()?;
+    local(&mut engagement.service, "engagement");
+    engagement.directory.core_url.clone_from(&core.base_url);
+    let engagement = start(
+        subgraph_engagement::startup::build(engagement, None).await,
+        "engagement",
+    )?;
+    let mut commercial = subgraph_commercial::config::Settings::load()?;
+    local(&mut commercial.service, "commercial");
+    commercial.directory.core_url.clone_from(&core.base_url);
+    let commercial = start(
+        subgraph_commercial::startup::build(commercial, None).await,
+        "commercial",
+    )?;
+    let mut finance = subgraph_finance::config::Settings::load()?;
+    local(&mut finance.service, "finance");
+    finance.directory.core_url.clone_from(&core.base_url);
+    finance.documents.dir = repo_root().join(".dev/finance-documents");
+    let finance = start(
+        subgraph_finance::startup::build(finance, None).await,
+        "finance",
+    )?;
     if demo {
         services::load_demo_data(&core.url()).await?;
     }

@@ -8,23 +8,23 @@ use anyhow::{bail, Context};
 use serde_json::json;
 
 /// The PostgreSQL server: `CRM_POSTGRES_URL`, default the local trust-auth superuser.
-pub fn postgres_url() -> String {
+pub(crate) fn postgres_url() -> String {
     std::env::var("CRM_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// `CRM_NATS_ADDR`, default 127.0.0.1:4222.
-pub fn nats_addr() -> String {
+pub(crate) fn nats_addr() -> String {
     std::env::var("CRM_NATS_ADDR").unwrap_or_else(|_| "127.0.0.1:4222".into())
 }
 
 /// The NATS URL the stack uses.
-pub fn nats_url() -> String {
+pub(crate) fn nats_url() -> String {
     format!("nats://{}", nats_addr())
 }
 
 /// The URL of database `name` on the server of `server_url`.
-pub fn database_url(server_url: &str, name: &str) -> String {
+pub(crate) fn database_url(server_url: &str, name: &str) -> String {
     match server_url.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{name}"),
         None => format!("{server_url}/{name}"),
@@ -68,7 +68,7 @@ fn have(program: &str) -> bool {
 }
 
 /// Returns the server URL once PostgreSQL answers, starting the machine's cluster if needed.
-pub fn ensure_postgres() -> anyhow::Result<String> {
+pub(crate) fn ensure_postgres() -> anyhow::Result<String> {
     let url = postgres_url();
     let addr = host_port(&url);
     if reachable(&addr) {
@@ -103,7 +103,7 @@ pub fn ensure_postgres() -> anyhow::Result<String> {
 }
 
 /// A service this command started; stopped when the command ends.
-pub struct StartedService(std::process::Child);
+pub(crate) struct StartedService(std::process::Child);
 
 impl Drop for StartedService {
     fn drop(&mut self) {
@@ -114,7 +114,7 @@ impl Drop for StartedService {
 
 /// Returns once NATS answers, starting a local `nats-server -js` if one is installed (that
 /// one lives as long as the returned guard).
-pub fn ensure_nats() -> anyhow::Result<Option<StartedService>> {
+pub(crate) fn ensure_nats() -> anyhow::Result<Option<StartedService>> {
     let addr = nats_addr();
     if reachable(&addr) {
         return Ok(None);
@@ -146,12 +146,12 @@ pub fn ensure_nats() -> anyhow::Result<Option<StartedService>> {
     )
 }
 
-pub const DEMO_EMAIL: &str = "demo@crm.example";
-pub const DEMO_PASSWORD: &str = "demo-password-2026";
+pub(crate) const DEMO_EMAIL: &str = "demo@crm.example";
+pub(crate) const DEMO_PASSWORD: &str = "demo-password-2026";
 
 /// Signs up the demo owner and creates a few clients, unless the demo user exists.
-pub async fn load_demo_data(core_url: &str) -> anyhow::Result<()> {
-    let client = subgraph_kit::testing::GraphqlClient::new(core_url);
+pub(crate) async fn load_demo_data(core_url: &str) -> anyhow::Result<()> {
+    let client = crm_test_support::GraphqlClient::new(core_url);
     let login = client
         .run(
             "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }",

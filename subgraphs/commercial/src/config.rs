@@ -1,30 +1,23 @@
-//! Settings of the commercial subgraph. Layered: defaults in code, then an optional YAML file
-//! (`COMMERCIAL_CONFIG_FILE`), then environment variables `COMMERCIAL__SECTION__KEY`
-//! (e.g. `COMMERCIAL__DATABASE__URL`, `COMMERCIAL__AUTH__JWKS_URL`).
+//! Settings of the commercial subgraph: the kit's common block (`http`, `database`, `auth`,
+//! `events`), where core's directory answers, and the scheduled jobs. Layered (see
+//! `subgraph_kit::settings`): defaults, then `COMMERCIAL_CONFIG_FILE`, then
+//! `COMMERCIAL__SECTION__KEY` (`COMMERCIAL__DATABASE__URL`, `COMMERCIAL__AUTH__JWKS_URL`…).
+
+use std::time::Duration;
 
 use serde::Deserialize;
-pub use subgraph_kit::server::HttpSettings;
-use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
+use subgraph_kit::{
+    directory::DirectorySettings,
+    settings::{ConfigError, Defaults, ServiceSettings, SubgraphSettings},
+};
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
-    pub http: HttpSettings,
-    pub database: DatabaseSettings,
-    pub auth: AuthSettings,
-    pub events: EventsSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings,
+    #[serde(default)]
+    pub directory: DirectorySettings,
     pub jobs: JobSettings,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSettings {
-    /// The JWKS verifying access tokens (core's, or an OIDC provider's).
-    pub jwks_url: String,
-    /// `iss` every token must carry.
-    pub issuer: String,
-    /// `aud` every token must carry.
-    pub audience: String,
 }
 
 /// Scheduled work.
@@ -35,36 +28,48 @@ pub struct JobSettings {
     pub expiry_interval_seconds: u64,
 }
 
+impl SubgraphSettings for Settings {
+    const NAME: &'static str = "commercial";
+    const PORT: u16 = 4002;
+    const SECTIONS: &'static [&'static str] = &["directory", "jobs"];
+
+    fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
+        builder.set_default("jobs.expiry_interval_seconds", 3600)
+    }
+}
+
 impl Settings {
-    /// Loads the settings from defaults, the optional file and the environment.
-    pub fn load() -> anyhow::Result<Self> {
-        let defaults = EventsSettings::set_defaults(config::Config::builder())?
-            .set_default("http.host", "127.0.0.1")?
-            .set_default("http.port", 4002)?
-            .set_default(
-                "database.url",
-                "postgres://postgres@127.0.0.1:5432/crm_commercial",
-            )?
-            .set_default(
-                "auth.jwks_url",
-                "http://127.0.0.1:4001/.well-known/jwks.json",
-            )?
-            .set_default("auth.issuer", "crm-core")?
-            .set_default("auth.audience", "crm")?
-            .set_default("jobs.expiry_interval_seconds", 3600)?;
-        subgraph_kit::settings::load(defaults, "COMMERCIAL")
+    /// Commercial over `service`, its directory reading through to `core_url`; tests run the
+    /// expiry job themselves, so it is off.
+    pub fn for_tests(service: ServiceSettings, core_url: &str) -> Self {
+        Self {
+            service,
+            directory: DirectorySettings {
+                core_url: core_url.to_owned(),
+            },
+            jobs: JobSettings {
+                expiry_interval_seconds: 0,
+            },
+        }
+    }
+}
+
+impl JobSettings {
+    pub fn expiry_interval(&self) -> Duration {
+        Duration::from_secs(self.expiry_interval_seconds)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Settings;
+    use subgraph_kit::settings::SubgraphSettings;
 
     #[test]
     fn the_defaults_load_without_a_file_or_environment() {
-        let settings = Settings::load().expect("defaults are complete");
-        assert_eq!(settings.http.port, 4002);
-        assert_eq!(settings.events.subject_prefix, "crm.events");
+        let settings = Settings::from_defaults().expect("defaults are complete");
+        assert_eq!(settings.service.http.port, 4002);
+        assert_eq!(settings.service.events.subject_prefix, "crm.events");
         assert_eq!(settings.jobs.expiry_interval_seconds, 3600);
     }
 }

@@ -13,9 +13,10 @@ pub mod error;
 pub mod events;
 /// Schema, roots, entities.
 pub mod graphql;
-/// Scheduled work: contract expiry.
-pub mod jobs;
-/// Building and running the HTTP server, the relay, the consumers and the jobs.
+/// Operations with more than one caller or more than a few steps: contract transitions and
+/// expiry, pricing, commissions from payments.
+pub mod ops;
+/// What commercial runs: schema, consumers, the expiry job.
 pub mod startup;
 
 /// Commercial's migrations, embedded: used by startup and by tests alike.

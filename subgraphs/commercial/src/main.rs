@@ -1,14 +1,6 @@
 //! The commercial subgraph binary: settings → telemetry → build → serve until Ctrl-C/SIGTERM.
 
-use subgraph_commercial::{config::Settings, startup::App};
-use subgraph_kit::{server::shutdown_signal, telemetry};
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    telemetry::init("info,sqlx=warn");
-    let settings = Settings::load()?;
-    let app = App::build(settings).await?;
-    tracing::info!(address = %app.local_addr()?, "commercial subgraph listening");
-    app.run_until(shutdown_signal()).await?;
-    Ok(())
+    subgraph_kit::runtime::run_binary(subgraph_commercial::startup::build).await
 }

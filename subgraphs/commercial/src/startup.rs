@@ -1,113 +1,48 @@
-//! Building the commercial subgraph: database, token verifier (core's JWKS), schema, HTTP
-//! routes, the outbox relay, the event consumers and the expiry job, bound to a listener
-//! (port 0 picks a free port).
+//! What the commercial subgraph runs: its schema and loaders, the directory of core's data,
+//! the payments consumer (commissions) and the contract expiry job.
 
-use std::{future::Future, net::SocketAddr, time::Duration};
-
-use axum::Router;
+use chrono::Utc;
 use sqlx::PgPool;
 use subgraph_kit::{
-    auth::{TokenPolicy, TokenVerifier},
-    consumer,
-    events::{EventsSettings, Relay},
-    server::{self, GraphqlEndpoint},
+    directory::Directory,
+    runtime::{App, Subgraph},
 };
-use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     config::Settings,
-    events::{directory_consumer, payments_consumer, DirectoryHandler, PaymentsHandler},
-    graphql::{attach_request_data, build_schema, CommercialState},
+    events::PaymentsHandler,
+    graphql::{build_schema, loaders::loaders, CommercialState},
+    ops::contract::expire_contracts,
 };
 
-/// A built, bound, not yet running commercial subgraph.
-pub struct App {
-    listener: TcpListener,
-    router: Router,
-    pool: PgPool,
-    nats: async_nats::Client,
-    events: EventsSettings,
-    relay: Relay,
-    expiry_interval: Duration,
-}
-
-impl App {
-    /// Connects to (and creates, migrates) the database, then builds the app.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool =
-            subgraph_kit::db::connect_and_migrate(&settings.database, &crate::MIGRATOR).await?;
-        Self::with_pool(settings, pool).await
-    }
-
-    /// Builds the app over an existing, migrated pool (tests hand in a fresh database).
-    pub async fn with_pool(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
-        let verifier = TokenVerifier::remote(
-            TokenPolicy {
-                issuer: settings.auth.issuer.clone(),
-                audience: settings.auth.audience.clone(),
-            },
-            settings.auth.jwks_url.clone(),
-            Duration::from_secs(30),
-        );
-        let nats = subgraph_kit::events::connect(&settings.events, "crm-commercial").await?;
-        let endpoint = GraphqlEndpoint {
-            schema: build_schema(CommercialState { pool: pool.clone() }),
-            verifier,
-            attach: attach_request_data(pool.clone()),
-        };
-        let router = server::router(endpoint, pool.clone());
-        let listener = settings.http.bind().await?;
-        let relay = Relay::new(pool.clone(), nats.clone(), settings.events.clone());
-        Ok(Self {
-            listener,
-            router,
-            pool,
-            nats,
-            events: settings.events,
-            relay,
-            expiry_interval: Duration::from_secs(settings.jobs.expiry_interval_seconds),
-        })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Serves, relays, consumes and runs the jobs until `shutdown` resolves.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let (stop, stopped) = watch::channel(false);
-        let tasks = vec![
-            tokio::spawn(self.relay.run(stopped.clone())),
-            tokio::spawn(consumer::run(
-                self.pool.clone(),
-                self.nats.clone(),
-                self.events.clone(),
-                directory_consumer().with_ack_wait(&self.events),
-                DirectoryHandler,
-                stopped.clone(),
-            )),
-            tokio::spawn(consumer::run(
-                self.pool.clone(),
-                self.nats.clone(),
-                self.events.clone(),
-                payments_consumer().with_ack_wait(&self.events),
-                PaymentsHandler,
-                stopped.clone(),
-            )),
-            tokio::spawn(crate::jobs::run_expiry(
-                self.pool.clone(),
-                self.expiry_interval,
-                stopped,
-            )),
-        ];
-        let served = server::serve(self.listener, self.router, Box::pin(shutdown)).await;
-        let _ = stop.send(true);
-        for task in tasks {
-            let _ = task.await;
-        }
-        served
-    }
+/// Builds commercial over `pool` (tests hand in a fresh database) or its configured database.
+///
+/// # Errors
+/// When the database or NATS is unreachable.
+pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<App> {
+    let verifier = settings.service.auth.verifier();
+    let subgraph = Subgraph::connect(
+        "commercial",
+        &settings.service,
+        &crate::MIGRATOR,
+        pool,
+        verifier,
+    )
+    .await?;
+    let directory = Directory::new(&settings.directory, ());
+    let state = CommercialState {
+        pool: subgraph.pool().clone(),
+        directory: directory.clone(),
+    };
+    subgraph
+        .graphql(build_schema(state), loaders())
+        .consumer("commercial-directory", directory.handler())
+        .consumer("commercial-payments", PaymentsHandler)
+        .job(
+            "contract-expiry",
+            settings.jobs.expiry_interval(),
+            |pool| async move { expire_contracts(&pool, Utc::now().date_naive()).await },
+        )
+        .bind()
+        .await
 }

@@ -1,22 +1,22 @@
-//! Settings of the core subgraph. Layered: defaults in code, then an optional YAML file
-//! (`CORE_CONFIG_FILE`), then environment variables `CORE__SECTION__KEY`
-//! (e.g. `CORE__DATABASE__URL`, `CORE__HTTP__PORT`, `CORE__AUTH__SIGNING_KEY_FILE`,
-//! `CORE__EVENTS__NATS_URL`).
+//! Settings of the core subgraph: the kit's common block (`http`, `database`, `events`) with
+//! core's own `auth` section, since core issues the tokens everyone else verifies. Layered
+//! (see `subgraph_kit::settings`): defaults, then `CORE_CONFIG_FILE`, then `CORE__SECTION__KEY`
+//! (`CORE__DATABASE__URL`, `CORE__HTTP__PORT`, `CORE__AUTH__SIGNING_KEY_FILE`,
+//! `CORE__EVENTS__NATS_URL`…).
 
 use std::path::PathBuf;
 
 use secrecy::SecretString;
 use serde::Deserialize;
-pub use subgraph_kit::server::HttpSettings;
-use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
+use subgraph_kit::{
+    events::EventsSettings,
+    settings::{ConfigError, Defaults, ServiceSettings, SubgraphSettings},
+};
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
-    pub http: HttpSettings,
-    pub database: DatabaseSettings,
-    pub auth: AuthSettings,
-    pub events: EventsSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings<AuthSettings>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,34 +38,69 @@ pub struct AuthSettings {
     pub invitation_ttl_days: i64,
 }
 
-impl Settings {
-    /// Loads the settings from defaults, the optional file and the environment.
-    pub fn load() -> anyhow::Result<Self> {
-        let defaults = EventsSettings::set_defaults(config::Config::builder())?
-            .set_default("http.host", "127.0.0.1")?
-            .set_default("http.port", 4001)?
-            .set_default(
-                "database.url",
-                "postgres://postgres@127.0.0.1:5432/crm_core",
-            )?
-            .set_default("auth.issuer", "crm-core")?
-            .set_default("auth.audience", "crm")?
+impl SubgraphSettings for Settings {
+    const NAME: &'static str = "core";
+    const PORT: u16 = 4001;
+    const SECTIONS: &'static [&'static str] = &[];
+
+    fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
+        builder
             .set_default("auth.token_ttl_seconds", 3600)?
-            .set_default("auth.invitation_ttl_days", 7)?;
-        subgraph_kit::settings::load(defaults, "CORE")
+            .set_default("auth.invitation_ttl_days", 7)
+    }
+}
+
+impl Settings {
+    /// Core on a free port over `database_url`, signing with `signing_key`, its tokens valid
+    /// `token_ttl_seconds`.
+    pub fn for_tests(
+        database_url: &str,
+        signing_key: SecretString,
+        token_ttl_seconds: i64,
+        events: EventsSettings,
+    ) -> Self {
+        Self::local(0, database_url, signing_key, events).with_token_ttl(token_ttl_seconds)
+    }
+
+    /// Core on loopback `port` over `database_url`, signing with `signing_key`, with the
+    /// default token and invitation lifetimes.
+    pub fn local(
+        port: u16,
+        database_url: &str,
+        signing_key: SecretString,
+        events: EventsSettings,
+    ) -> Self {
+        let auth = AuthSettings {
+            issuer: subgraph_kit::settings::DEFAULT_ISSUER.into(),
+            audience: subgraph_kit::settings::DEFAULT_AUDIENCE.into(),
+            token_ttl_seconds: 3600,
+            signing_key_pem: Some(signing_key),
+            signing_key_file: None,
+            invitation_ttl_days: 7,
+        };
+        Self {
+            service: ServiceSettings::local(port, database_url, auth, events),
+        }
+    }
+
+    #[must_use]
+    pub fn with_token_ttl(mut self, seconds: i64) -> Self {
+        self.service.auth.token_ttl_seconds = seconds;
+        self
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Settings;
+    use subgraph_kit::settings::SubgraphSettings;
 
     #[test]
     fn the_defaults_load_without_a_file_or_environment() {
-        let settings = Settings::load().expect("defaults are complete");
-        assert_eq!(settings.http.port, 4001);
-        assert_eq!(settings.events.stream, "CRM_EVENTS");
-        assert_eq!(settings.events.live_prefix, "crm.live");
-        assert_eq!(settings.auth.token_ttl_seconds, 3600);
+        let settings = Settings::from_defaults().expect("defaults are complete");
+        assert_eq!(settings.service.http.port, 4001);
+        assert_eq!(settings.service.events.stream, "CRM_EVENTS");
+        assert_eq!(settings.service.events.live_prefix, "crm.live");
+        assert_eq!(settings.service.auth.token_ttl_seconds, 3600);
     }
 }

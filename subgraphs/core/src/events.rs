@@ -1,11 +1,13 @@
-//! The events core publishes, with their payloads (version 1). Each is recorded in the
-//! transaction of the change it describes; the relay publishes it to
-//! `crm.events.<type>` on JetStream. The catalogue is in the README.
+//! The events core publishes: the tenant's directory (organisations, members, clients,
+//! sociétés), with the payloads of `crm_events::directory`. Each is recorded in the
+//! transaction of the change it describes; the relay publishes it to `crm.events.<type>` on
+//! JetStream. The catalogue is in the README.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use crm_events::directory::{
+    self as contract, BillingAddress, ClientSnapshot, MemberRole, SocieteSnapshot,
+};
 use sqlx::PgConnection;
-use subgraph_kit::{events::Envelope, Role};
+use subgraph_kit::{events::record_event, Role};
 use uuid::Uuid;
 
 use crate::{
@@ -13,57 +15,6 @@ use crate::{
     domain::client::{ClientKind, ClientStatus},
     error::Result,
 };
-
-/// A client as events carry it: what consumers need without calling back.
-#[derive(Debug, Serialize)]
-pub struct ClientSnapshot<'a> {
-    pub client_id: Uuid,
-    pub kind: &'static str,
-    pub status: &'static str,
-    pub name: &'a str,
-    pub first_name: Option<&'a str>,
-    pub email: Option<&'a str>,
-    pub phone: Option<&'a str>,
-    pub birth_date: Option<NaiveDate>,
-    pub societe_id: Option<Uuid>,
-    pub siren: Option<&'a str>,
-    pub vat_number: Option<&'a str>,
-    pub payment_terms_days: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Set when the client was moved to the bin.
-    pub deleted_at: Option<DateTime<Utc>>,
-}
-
-impl<'a> From<&'a ClientRow> for ClientSnapshot<'a> {
-    fn from(c: &'a ClientRow) -> Self {
-        Self {
-            client_id: c.id,
-            kind: match c.kind {
-                ClientKind::Person => "PERSON",
-                ClientKind::Company => "COMPANY",
-            },
-            status: match c.status {
-                ClientStatus::Prospect => "PROSPECT",
-                ClientStatus::Active => "ACTIVE",
-                ClientStatus::Inactive => "INACTIVE",
-                ClientStatus::Suspended => "SUSPENDED",
-            },
-            name: &c.name,
-            first_name: c.first_name.as_deref(),
-            email: c.email.as_deref(),
-            phone: c.phone.as_deref(),
-            birth_date: c.birth_date,
-            societe_id: c.societe_id,
-            siren: c.siren.as_deref(),
-            vat_number: c.vat_number.as_deref(),
-            payment_terms_days: c.payment_terms_days,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            deleted_at: c.deleted_at,
-        }
-    }
-}
 
 /// What happened to a société.
 #[derive(Debug, Clone, Copy)]
@@ -120,103 +71,62 @@ pub enum CoreEvent<'a> {
     },
 }
 
-impl CoreEvent<'_> {
-    fn envelope(&self, correlation_id: Option<&str>) -> serde_json::Result<Envelope> {
-        use serde_json::json;
-        match self {
-            CoreEvent::ClientCreated { client, by } => Envelope::new(
-                "client.created",
-                1,
-                client.organisation_id,
-                correlation_id,
-                json!({"client": ClientSnapshot::from(*client), "created_by": by}),
-            ),
-            CoreEvent::ClientUpdated { client, by } => Envelope::new(
-                "client.updated",
-                1,
-                client.organisation_id,
-                correlation_id,
-                json!({"client": ClientSnapshot::from(*client), "updated_by": by}),
-            ),
-            CoreEvent::SocieteChanged {
-                societe,
-                change,
-                by,
-            } => Envelope::new(
-                match change {
-                    SocieteChange::Created => "societe.created",
-                    SocieteChange::Updated => "societe.updated",
-                    SocieteChange::Deleted => "societe.deleted",
-                },
-                1,
-                societe.organisation_id,
-                correlation_id,
-                json!({
-                    "societe": {
-                        "societe_id": societe.id, "name": societe.name, "siren": societe.siren,
-                        "siret": societe.siret, "vat_number": societe.vat_number,
-                    },
-                    "changed_by": by,
-                }),
-            ),
-            CoreEvent::OrganisationCreated {
-                organisation_id,
-                name,
-                owner_id,
-            } => Envelope::new(
-                "organisation.created",
-                1,
-                *organisation_id,
-                correlation_id,
-                json!({"organisation_id": organisation_id, "name": name, "owner_id": owner_id}),
-            ),
-            CoreEvent::MemberInvited { invitation, token } => Envelope::new(
-                "member.invited",
-                1,
-                invitation.organisation_id,
-                correlation_id,
-                json!({
-                    "invitation_id": invitation.id, "email": invitation.email,
-                    "role": invitation.role, "invited_by": invitation.invited_by,
-                    "expires_at": invitation.expires_at, "token": token,
-                }),
-            ),
-            CoreEvent::MemberRoleChanged {
-                organisation_id,
-                user_id,
-                role,
-                by,
-            } => Envelope::new(
-                "member.role_changed",
-                1,
-                *organisation_id,
-                correlation_id,
-                json!({"user_id": user_id, "role": role, "changed_by": by}),
-            ),
-            CoreEvent::MemberRemoved {
-                organisation_id,
-                user_id,
-                by,
-            } => Envelope::new(
-                "member.removed",
-                1,
-                *organisation_id,
-                correlation_id,
-                json!({"user_id": user_id, "removed_by": by}),
-            ),
-            CoreEvent::MemberJoined {
-                organisation_id,
-                user_id,
-                role,
-                invitation_id,
-            } => Envelope::new(
-                "member.joined",
-                1,
-                *organisation_id,
-                correlation_id,
-                json!({"user_id": user_id, "role": role, "invitation_id": invitation_id}),
-            ),
-        }
+/// The role as events carry it.
+pub fn member_role(role: Role) -> MemberRole {
+    match role {
+        Role::Viewer => MemberRole::Viewer,
+        Role::Member => MemberRole::Member,
+        Role::Admin => MemberRole::Admin,
+        Role::Owner => MemberRole::Owner,
+    }
+}
+
+/// A client as events and the directory routes carry it, with its billing address (the
+/// default one, else the first), which invoices start from.
+pub async fn client_snapshot(conn: &mut PgConnection, c: &ClientRow) -> Result<ClientSnapshot> {
+    let billing = crate::db::address::billing_address(&mut *conn, c.organisation_id, c.id).await?;
+    Ok(ClientSnapshot {
+        client_id: c.id,
+        kind: match c.kind {
+            ClientKind::Person => contract::ClientKind::Person,
+            ClientKind::Company => contract::ClientKind::Company,
+        },
+        status: match c.status {
+            ClientStatus::Prospect => contract::ClientStatus::Prospect,
+            ClientStatus::Active => contract::ClientStatus::Active,
+            ClientStatus::Inactive => contract::ClientStatus::Inactive,
+            ClientStatus::Suspended => contract::ClientStatus::Suspended,
+        },
+        name: c.name.clone(),
+        first_name: c.first_name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+        birth_date: c.birth_date,
+        societe_id: c.societe_id,
+        siren: c.siren.clone(),
+        vat_number: c.vat_number.clone(),
+        payment_terms_days: c.payment_terms_days,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        deleted_at: c.deleted_at,
+        billing_address: billing.map(|a| BillingAddress {
+            line1: a.line1,
+            line2: a.line2,
+            postal_code: a.postal_code,
+            city: a.city,
+            country: a.country,
+        }),
+    })
+}
+
+/// A société as events and the directory routes carry it.
+pub fn societe_snapshot(s: &SocieteRow) -> SocieteSnapshot {
+    SocieteSnapshot {
+        societe_id: s.id,
+        name: s.name.clone(),
+        siren: s.siren.clone(),
+        siret: s.siret.clone(),
+        vat_number: s.vat_number.clone(),
     }
 }
 
@@ -226,25 +136,136 @@ pub async fn record(
     correlation_id: &str,
     event: CoreEvent<'_>,
 ) -> Result<()> {
-    let mut envelope = event
-        .envelope(Some(correlation_id))
-        .map_err(|e| anyhow::anyhow!("cannot serialise an event: {e}"))?;
-    // Client events carry the client's billing address (the default one, else the first),
-    // which invoices start from.
-    if let CoreEvent::ClientCreated { client, .. } | CoreEvent::ClientUpdated { client, .. } =
-        &event
-    {
-        let billing =
-            crate::db::address::billing_address(&mut *tx, client.organisation_id, client.id)
-                .await?;
-        envelope.payload["client"]["billing_address"] = match billing {
-            Some(a) => serde_json::json!({
-                "line1": a.line1, "line2": a.line2, "postal_code": a.postal_code,
-                "city": a.city, "country": a.country,
-            }),
-            None => serde_json::Value::Null,
-        };
+    let correlation = Some(correlation_id);
+    match event {
+        CoreEvent::ClientCreated { client, by } => {
+            let payload = contract::ClientCreated {
+                client: client_snapshot(tx, client).await?,
+                created_by: by,
+            };
+            record_event(tx, &payload, client.organisation_id, correlation, None).await
+        }
+        CoreEvent::ClientUpdated { client, by } => {
+            let payload = contract::ClientUpdated {
+                client: client_snapshot(tx, client).await?,
+                updated_by: by,
+            };
+            record_event(tx, &payload, client.organisation_id, correlation, None).await
+        }
+        CoreEvent::SocieteChanged {
+            societe,
+            change,
+            by,
+        } => record_societe(tx, correlation, societe, change, by).await,
+        CoreEvent::OrganisationCreated {
+            organisation_id,
+            name,
+            owner_id,
+        } => {
+            let payload = contract::OrganisationCreated {
+                organisation_id,
+                name: name.to_owned(),
+                owner_id,
+            };
+            record_event(tx, &payload, organisation_id, correlation, None).await
+        }
+        member => record_member(tx, correlation, member).await,
     }
-    subgraph_kit::events::record(tx, &envelope).await?;
-    Ok(())
+}
+
+async fn record_societe(
+    tx: &mut PgConnection,
+    correlation: Option<&str>,
+    societe: &SocieteRow,
+    change: SocieteChange,
+    by: Uuid,
+) -> Result<()> {
+    let (snapshot, org) = (societe_snapshot(societe), societe.organisation_id);
+    match change {
+        SocieteChange::Created => {
+            let payload = contract::SocieteCreated {
+                societe: snapshot,
+                changed_by: by,
+            };
+            record_event(tx, &payload, org, correlation, None).await
+        }
+        SocieteChange::Updated => {
+            let payload = contract::SocieteUpdated {
+                societe: snapshot,
+                changed_by: by,
+            };
+            record_event(tx, &payload, org, correlation, None).await
+        }
+        SocieteChange::Deleted => {
+            let payload = contract::SocieteDeleted {
+                societe: snapshot,
+                changed_by: by,
+            };
+            record_event(tx, &payload, org, correlation, None).await
+        }
+    }
+}
+
+/// The membership events (invited, joined, role changed, removed).
+async fn record_member(
+    tx: &mut PgConnection,
+    correlation: Option<&str>,
+    event: CoreEvent<'_>,
+) -> Result<()> {
+    match event {
+        CoreEvent::MemberInvited { invitation, token } => {
+            let payload = contract::MemberInvited {
+                invitation_id: invitation.id,
+                email: invitation.email.clone(),
+                role: member_role(invitation.role),
+                invited_by: invitation.invited_by,
+                expires_at: invitation.expires_at,
+                token: token.to_owned(),
+            };
+            record_event(tx, &payload, invitation.organisation_id, correlation, None).await
+        }
+        CoreEvent::MemberRoleChanged {
+            organisation_id,
+            user_id,
+            role,
+            by,
+        } => {
+            let payload = contract::MemberRoleChanged {
+                user_id,
+                role: member_role(role),
+                changed_by: by,
+            };
+            record_event(tx, &payload, organisation_id, correlation, None).await
+        }
+        CoreEvent::MemberRemoved {
+            organisation_id,
+            user_id,
+            by,
+        } => {
+            let payload = contract::MemberRemoved {
+                user_id,
+                removed_by: by,
+            };
+            record_event(tx, &payload, organisation_id, correlation, None).await
+        }
+        CoreEvent::MemberJoined {
+            organisation_id,
+            user_id,
+            role,
+            invitation_id,
+        } => {
+            let payload = contract::MemberJoined {
+                user_id,
+                role: member_role(role),
+                invitation_id,
+            };
+            record_event(tx, &payload, organisation_id, correlation, None).await
+        }
+        CoreEvent::ClientCreated { .. }
+        | CoreEvent::ClientUpdated { .. }
+        | CoreEvent::OrganisationCreated { .. }
+        | CoreEvent::SocieteChanged { .. } => {
+            Err(crate::error::Error::internal("not a membership event"))
+        }
+    }
 }

@@ -6,6 +6,8 @@
 pub mod config;
 /// SQL, one module per aggregate.
 pub mod db;
+/// The lookups the other subgraphs' directory projections read through.
+pub mod directory;
 /// Domain rules as parsing types.
 pub mod domain;
 /// The subgraph's error enum and its `extensions.code` mapping.
@@ -14,7 +16,9 @@ pub mod error;
 pub mod events;
 /// Schema, roots, entities, loaders.
 pub mod graphql;
-/// Building and running the HTTP server.
+/// Operations too long for a resolver: answering invitations.
+pub mod ops;
+/// What core runs: schema, token issuer, directory routes.
 pub mod startup;
 /// Signing access tokens and publishing their JWKS.
 pub mod tokens;

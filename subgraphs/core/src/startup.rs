@@ -1,7 +1,7 @@
-//! Building the core subgraph: database, token issuer, schema and HTTP routes, bound to a
-//! listener (port 0 picks a free port, which tests use).
+//! What the core subgraph runs: its schema and loaders, the token issuer whose JWKS every
+//! other part verifies against, and the directory routes the other subgraphs read through.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::{routing::get, Json, Router};
@@ -9,76 +9,49 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenPolicy,
-    events::{self, Relay},
-    server::{self, GraphqlEndpoint},
+    runtime::{App, Subgraph},
 };
-use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     config::{AuthSettings, Settings},
-    graphql::{attach_request_data, build_schema, CoreState},
+    graphql::{build_schema, loaders, CoreState},
     tokens::TokenIssuer,
 };
 
-/// A built, bound, not yet running core subgraph.
-pub struct App {
-    listener: TcpListener,
-    router: Router,
-    relay: Relay,
-}
-
-impl App {
-    /// Connects to (and creates, migrates) the database, then builds the app.
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool =
-            subgraph_kit::db::connect_and_migrate(&settings.database, &crate::MIGRATOR).await?;
-        Self::with_pool(settings, pool).await
-    }
-
-    /// Builds the app over an existing, migrated pool (tests hand in a fresh database).
-    pub async fn with_pool(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
-        let issuer = Arc::new(token_issuer(&settings.auth)?);
-        let state = CoreState {
-            pool: pool.clone(),
-            issuer: issuer.clone(),
-            invitation_ttl: chrono::Duration::days(settings.auth.invitation_ttl_days),
-        };
-        let endpoint = GraphqlEndpoint {
-            schema: build_schema(state),
-            verifier: issuer.verifier()?,
-            attach: attach_request_data(pool.clone()),
-        };
-        let jwks = issuer.jwks().clone();
-        let router = server::router(endpoint, pool.clone()).route(
+/// Builds core over `pool` (tests hand in a fresh database) or its configured database.
+///
+/// # Errors
+/// When the signing key is missing or unusable, or the database or NATS is unreachable.
+pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<App> {
+    let auth = &settings.service.auth;
+    let issuer = Arc::new(token_issuer(auth)?);
+    let verifier = issuer.verifier()?;
+    let subgraph = Subgraph::connect(
+        "core",
+        &settings.service,
+        &crate::MIGRATOR,
+        pool,
+        verifier.clone(),
+    )
+    .await?;
+    let pool = subgraph.pool().clone();
+    let state = CoreState {
+        pool: pool.clone(),
+        issuer: issuer.clone(),
+        invitation_ttl: chrono::Duration::days(auth.invitation_ttl_days),
+    };
+    let jwks = issuer.jwks().clone();
+    let routes = Router::new()
+        .route(
             "/.well-known/jwks.json",
             get(move || std::future::ready(Json(jwks.clone()))),
-        );
-        let nats = events::connect(&settings.events, "crm-core").await?;
-        let relay = Relay::new(pool.clone(), nats, settings.events.clone());
-        let listener = settings.http.bind().await?;
-        Ok(Self {
-            listener,
-            router,
-            relay,
-        })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Serves, and relays events, until `shutdown` resolves.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        let (stop_relay, relay_stopped) = watch::channel(false);
-        let relay = tokio::spawn(self.relay.run(relay_stopped));
-        let served = server::serve(self.listener, self.router, Box::pin(shutdown)).await;
-        let _ = stop_relay.send(true);
-        let _ = relay.await;
-        served
-    }
+        )
+        .merge(crate::directory::routes(pool, verifier));
+    subgraph
+        .graphql(build_schema(state), loaders())
+        .routes(routes)
+        .bind()
+        .await
 }
 
 fn token_issuer(auth: &AuthSettings) -> anyhow::Result<TokenIssuer> {

@@ -1,18 +1,20 @@
-//! Settings of the engagement subgraph. Layered: defaults in code, then an optional YAML file
-//! (`ENGAGEMENT_CONFIG_FILE`), then environment variables `ENGAGEMENT__SECTION__KEY`
-//! (e.g. `ENGAGEMENT__DATABASE__URL`, `ENGAGEMENT__AUTH__JWKS_URL`).
+//! Settings of the engagement subgraph: the kit's common block (`http`, `database`, `auth`,
+//! `events`), where core's directory answers, and how e-mail leaves. Layered (see
+//! `subgraph_kit::settings`): defaults, then `ENGAGEMENT_CONFIG_FILE`, then
+//! `ENGAGEMENT__SECTION__KEY` (`ENGAGEMENT__DATABASE__URL`, `ENGAGEMENT__AUTH__JWKS_URL`…).
 
 use serde::Deserialize;
-pub use subgraph_kit::server::HttpSettings;
-use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
+use subgraph_kit::{
+    directory::DirectorySettings,
+    settings::{ConfigError, Defaults, ServiceSettings, SubgraphSettings},
+};
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
-    pub http: HttpSettings,
-    pub database: DatabaseSettings,
-    pub auth: AuthSettings,
-    pub events: EventsSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings,
+    #[serde(default)]
+    pub directory: DirectorySettings,
     pub email: EmailSettings,
 }
 
@@ -68,53 +70,47 @@ pub enum SmtpTls {
     Tls,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSettings {
-    /// The JWKS verifying access tokens (core's, or an OIDC provider's).
-    pub jwks_url: String,
-    /// `iss` every token must carry.
-    pub issuer: String,
-    /// `aud` every token must carry.
-    pub audience: String,
-}
+impl SubgraphSettings for Settings {
+    const NAME: &'static str = "engagement";
+    const PORT: u16 = 4004;
+    const SECTIONS: &'static [&'static str] = &["directory", "email"];
 
-impl Settings {
-    /// Loads the settings from defaults, the optional file and the environment.
-    pub fn load() -> anyhow::Result<Self> {
-        let defaults = EventsSettings::set_defaults(config::Config::builder())?
-            .set_default("http.host", "127.0.0.1")?
-            .set_default("http.port", 4004)?
-            .set_default(
-                "database.url",
-                "postgres://postgres@127.0.0.1:5432/crm_engagement",
-            )?
-            .set_default(
-                "auth.jwks_url",
-                "http://127.0.0.1:4001/.well-known/jwks.json",
-            )?
-            .set_default("auth.issuer", "crm-core")?
-            .set_default("auth.audience", "crm")?
+    fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
+        builder
             .set_default("email.smtp_host", "127.0.0.1")?
             .set_default("email.smtp_port", 1025)?
             .set_default("email.smtp_tls", "none")?
             .set_default("email.from", "CRM <no-reply@crm.example>")?
             .set_default("email.app_url", "http://localhost:3000")?
             .set_default("email.max_attempts", 5)?
-            .set_default("email.retry_delay_seconds", 60)?;
-        subgraph_kit::settings::load(defaults, "ENGAGEMENT")
+            .set_default("email.retry_delay_seconds", 60)
+    }
+}
+
+impl Settings {
+    /// Engagement over `service`, its directory reading through to `core_url`, its e-mail to
+    /// an SMTP relay on this machine's `smtp_port`, retried at once.
+    pub fn for_tests(service: ServiceSettings, core_url: &str, smtp_port: u16) -> Self {
+        Self {
+            service,
+            directory: DirectorySettings {
+                core_url: core_url.to_owned(),
+            },
+            email: EmailSettings::local(smtp_port, 0),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{Settings, SmtpTls};
+    use subgraph_kit::settings::SubgraphSettings;
 
     #[test]
     fn the_defaults_load_without_a_file_or_environment() {
-        let settings = Settings::load().expect("defaults are complete");
-        assert_eq!(settings.http.port, 4004);
-        assert_eq!(settings.events.subject_prefix, "crm.events");
+        let settings = Settings::from_defaults().expect("defaults are complete");
+        assert_eq!(settings.service.http.port, 4004);
+        assert_eq!(settings.service.events.subject_prefix, "crm.events");
         assert_eq!(settings.email.smtp_tls, SmtpTls::None);
         assert_eq!(settings.email.max_attempts, 5);
     }

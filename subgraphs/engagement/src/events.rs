@@ -1,10 +1,20 @@
-//! Engagement's consumer of core's events: it keeps the members projection and notifies the
-//! organisation's owners and admins of new clients. It runs in the transaction that marks the
-//! event processed, so a redelivery never notifies twice.
+//! Engagement's consumers of core's events: the kit's directory projection (members, clients,
+//! sociétés: `engagement-directory`), and `engagement-notifications`, which notifies the
+//! organisation's owners and admins of new clients and queues e-mail (welcome, invitation).
+//! Each runs in the transaction that marks the event processed, so a redelivery never
+//! notifies twice; live announcements go out once it committed.
 
+use crm_events::{
+    directory::{
+        ClientCreated, ClientUpdated, MemberInvited, MemberJoined, MemberRemoved, MemberRole,
+        MemberRoleChanged, OrganisationCreated, SocieteCreated, SocieteDeleted, SocieteUpdated,
+    },
+    event_set, EventSet,
+};
 use sqlx::PgConnection;
 use subgraph_kit::{
-    consumer::{ConsumerSpec, Handler, HandlerError},
+    consumer::{Handler, HandlerError},
+    directory::{members_with_roles, DirectoryEvent, DirectoryHandler},
     events::{Envelope, EventsSettings},
 };
 use uuid::Uuid;
@@ -15,21 +25,6 @@ use crate::db::{self, notification::NotificationRow, task::TaskRow};
 pub const NOTIFICATIONS_TOPIC: &str = "notifications";
 /// The live topic that feeds `taskChanged`.
 pub const TASKS_TOPIC: &str = "tasks";
-
-/// The durable consumer of this module.
-pub fn notifications_consumer() -> ConsumerSpec {
-    ConsumerSpec::new(
-        "engagement-notifications",
-        &[
-            "organisation.created",
-            "member.invited",
-            "member.joined",
-            "member.role_changed",
-            "member.removed",
-            "client.created",
-        ],
-    )
-}
 
 /// Publishes committed notifications on their recipients' live subjects. Best effort: the
 /// notifications are stored, and a client that missed one catches up by query.
@@ -77,173 +72,157 @@ pub async fn announce_task(
     }
 }
 
-/// Keeps the members projection, creates notifications and queues e-mail (welcome, invitation);
-/// once committed, announces each new notification on its recipient's live subject.
+event_set! {
+    /// Core's events engagement hears: its directory projection's, and the invitations.
+    pub enum CoreEvent {
+        OrganisationCreated(OrganisationCreated),
+        MemberInvited(MemberInvited),
+        MemberJoined(MemberJoined),
+        MemberRoleChanged(MemberRoleChanged),
+        MemberRemoved(MemberRemoved),
+        ClientCreated(ClientCreated),
+        ClientUpdated(ClientUpdated),
+        SocieteCreated(SocieteCreated),
+        SocieteUpdated(SocieteUpdated),
+        SocieteDeleted(SocieteDeleted),
+    }
+}
+
+/// Keeps the directory projection, creates notifications and queues e-mail; once committed,
+/// announces each new notification on its recipient's live subject. The projection is kept
+/// by this consumer (not a second one) so that a new client's notification always finds the
+/// members the same stream told about before it.
 pub struct NotificationsHandler {
     pub nats: async_nats::Client,
     pub events: EventsSettings,
     /// The web application's base URL, for links in e-mails.
     pub app_url: String,
-}
-
-fn field<'a>(event: &'a Envelope, path: &[&str]) -> Result<&'a serde_json::Value, HandlerError> {
-    let mut value = &event.payload;
-    for key in path {
-        value = value.get(key).ok_or_else(|| {
-            HandlerError::Permanent(anyhow::anyhow!(
-                "{} v{} lacks {}",
-                event.event_type,
-                event.version,
-                path.join(".")
-            ))
-        })?;
-    }
-    Ok(value)
-}
-
-fn uuid_field(event: &Envelope, path: &[&str]) -> Result<Uuid, HandlerError> {
-    field(event, path)?
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("{} is not a UUID", path.join("."))))
-}
-
-fn str_field<'a>(event: &'a Envelope, path: &[&str]) -> Result<&'a str, HandlerError> {
-    field(event, path)?.as_str().ok_or_else(|| {
-        HandlerError::Permanent(anyhow::anyhow!("{} is not a string", path.join(".")))
-    })
+    pub directory: DirectoryHandler<()>,
 }
 
 impl Handler for NotificationsHandler {
+    type Events = CoreEvent;
     type Output = Vec<NotificationRow>;
 
     async fn committed(&self, created: Vec<NotificationRow>) {
-        for row in created {
-            let subject =
-                self.events
-                    .live_subject(row.organisation_id, row.user_id, NOTIFICATIONS_TOPIC);
-            let published = match serde_json::to_vec(&row) {
-                Ok(body) => self
-                    .nats
-                    .publish(subject, body.into())
-                    .await
-                    .map_err(anyhow::Error::from),
-                Err(err) => Err(err.into()),
-            };
-            // Live delivery is best effort: the notification is stored, clients catch up by query.
-            if let Err(err) = published {
-                tracing::warn!(notification = %row.id, error = %err, "cannot announce a notification live");
-            }
-        }
+        announce(&self.nats, &self.events, &created).await;
     }
 
     async fn handle(
         &self,
         tx: &mut PgConnection,
-        event: &Envelope,
+        envelope: &Envelope,
+        event: CoreEvent,
     ) -> Result<Vec<NotificationRow>, HandlerError> {
-        let org = event.organisation_id;
-        let mut created = Vec::new();
-        match event.event_type.as_str() {
-            "organisation.created" => {
-                db::member::upsert_member(
-                    &mut *tx,
-                    org,
-                    uuid_field(event, &["owner_id"])?,
-                    "OWNER",
-                )
-                .await?;
-                db::activity::ensure_default_types(&mut *tx, org).await?;
-            }
-            "member.joined" | "member.role_changed" => {
-                let role = str_field(event, &["role"])?;
-                db::member::upsert_member(&mut *tx, org, uuid_field(event, &["user_id"])?, role)
-                    .await?;
-            }
-            "member.removed" => {
-                db::member::delete_member(&mut *tx, org, uuid_field(event, &["user_id"])?).await?;
-            }
-            "member.invited" => {
-                let email = str_field(event, &["email"])?;
-                let token = str_field(event, &["token"])?;
-                let body = format!(
-                    "Bonjour,\n\nVous êtes invité(e) à rejoindre une organisation sur le CRM.\n\n\
-                     Pour accepter l'invitation : {}/invitations/{token}\n\n\
-                     Ce lien expire dans quelques jours. Si vous n'attendiez pas cette invitation, \
-                     ignorez ce message.\n",
-                    self.app_url.trim_end_matches('/')
-                );
-                db::email::queue_email(
-                    &mut *tx,
-                    db::email::NewEmail {
-                        organisation_id: org,
-                        recipient: email,
-                        subject: "Invitation à rejoindre le CRM",
-                        body_text: &body,
-                        template: "invitation",
-                        source_event_id: Some(event.id),
-                    },
-                )
-                .await?;
-            }
-            "client.created" => {
-                if let Some(email) = event.payload["client"]["email"].as_str() {
-                    let greeting = match event.payload["client"]["first_name"].as_str() {
-                        Some(first) => format!("Bonjour {first},"),
-                        None => "Bonjour,".to_owned(),
-                    };
-                    let body = format!(
-                        "{greeting}\n\nNous sommes heureux de vous compter parmi nos clients. \
-                         Votre interlocuteur reste à votre disposition pour toute question.\n\n\
-                         Bien cordialement,\n"
-                    );
-                    db::email::queue_email(
-                        &mut *tx,
-                        db::email::NewEmail {
-                            organisation_id: org,
-                            recipient: email,
-                            subject: "Bienvenue",
-                            body_text: &body,
-                            template: "welcome",
-                            source_event_id: Some(event.id),
-                        },
-                    )
-                    .await?;
-                }
-                let client_id = uuid_field(event, &["client", "client_id"])?;
-                let name = str_field(event, &["client", "name"])?;
-                let display = match event.payload["client"]["first_name"].as_str() {
-                    Some(first) => format!("{first} {name}"),
-                    None => name.to_owned(),
-                };
-                let message = format!("{display} a été ajouté à vos clients.");
-                let link = format!("/clients/{client_id}");
-                for user_id in
-                    db::member::members_with_roles(&mut *tx, org, &["OWNER", "ADMIN"]).await?
-                {
-                    let inserted = db::notification::insert_notification(
-                        &mut *tx,
-                        db::notification::NewNotification {
-                            organisation_id: org,
-                            user_id,
-                            kind: "NEW_CLIENT",
-                            title: "Nouveau client",
-                            message: &message,
-                            link: Some(&link),
-                            metadata: serde_json::json!({"client_id": client_id}),
-                            source_event_id: Some(event.id),
-                        },
-                    )
-                    .await?;
-                    created.extend(inserted);
-                }
-            }
-            other => {
-                return Err(HandlerError::Permanent(anyhow::anyhow!(
-                    "unexpected event type {other}"
-                )));
-            }
+        if let Ok(change) = DirectoryEvent::decode(envelope) {
+            self.directory.apply(tx, envelope, change).await?;
         }
-        Ok(created)
+        let org = envelope.organisation_id;
+        match event {
+            CoreEvent::OrganisationCreated(_) => {
+                db::activity::ensure_default_types(&mut *tx, org).await?;
+                Ok(Vec::new())
+            }
+            CoreEvent::MemberInvited(invited) => {
+                self.invitation_email(tx, envelope, &invited).await?;
+                Ok(Vec::new())
+            }
+            CoreEvent::ClientCreated(created) => new_client(tx, envelope, &created).await,
+            CoreEvent::MemberJoined(_)
+            | CoreEvent::MemberRoleChanged(_)
+            | CoreEvent::MemberRemoved(_)
+            | CoreEvent::ClientUpdated(_)
+            | CoreEvent::SocieteCreated(_)
+            | CoreEvent::SocieteUpdated(_)
+            | CoreEvent::SocieteDeleted(_) => Ok(Vec::new()),
+        }
     }
+}
+
+impl NotificationsHandler {
+    async fn invitation_email(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        invited: &MemberInvited,
+    ) -> sqlx::Result<()> {
+        let body = format!(
+            "Bonjour,\n\nVous êtes invité(e) à rejoindre une organisation sur le CRM.\n\n\
+             Pour accepter l'invitation : {}/invitations/{}\n\n\
+             Ce lien expire dans quelques jours. Si vous n'attendiez pas cette invitation, \
+             ignorez ce message.\n",
+            self.app_url.trim_end_matches('/'),
+            invited.token
+        );
+        db::email::queue_email(
+            &mut *tx,
+            db::email::NewEmail {
+                organisation_id: envelope.organisation_id,
+                recipient: &invited.email,
+                subject: "Invitation à rejoindre le CRM",
+                body_text: &body,
+                template: "invitation",
+                source_event_id: Some(envelope.id),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A new client: a welcome e-mail when it has an address, a `NEW_CLIENT` notification to the
+/// organisation's owners and admins.
+async fn new_client(
+    tx: &mut PgConnection,
+    envelope: &Envelope,
+    created: &ClientCreated,
+) -> Result<Vec<NotificationRow>, HandlerError> {
+    let org = envelope.organisation_id;
+    let client = &created.client;
+    if let Some(email) = &client.email {
+        let greeting = match &client.first_name {
+            Some(first) => format!("Bonjour {first},"),
+            None => "Bonjour,".to_owned(),
+        };
+        let body = format!(
+            "{greeting}\n\nNous sommes heureux de vous compter parmi nos clients. \
+             Votre interlocuteur reste à votre disposition pour toute question.\n\n\
+             Bien cordialement,\n"
+        );
+        db::email::queue_email(
+            &mut *tx,
+            db::email::NewEmail {
+                organisation_id: org,
+                recipient: email,
+                subject: "Bienvenue",
+                body_text: &body,
+                template: "welcome",
+                source_event_id: Some(envelope.id),
+            },
+        )
+        .await?;
+    }
+    let message = format!("{} a été ajouté à vos clients.", client.display_name());
+    let link = format!("/clients/{}", client.client_id);
+    let mut created_rows = Vec::new();
+    for user_id in
+        members_with_roles(&mut *tx, org, &[MemberRole::Owner, MemberRole::Admin]).await?
+    {
+        let inserted = db::notification::insert_notification(
+            &mut *tx,
+            db::notification::NewNotification {
+                organisation_id: org,
+                user_id,
+                kind: "NEW_CLIENT",
+                title: "Nouveau client",
+                message: &message,
+                link: Some(&link),
+                metadata: serde_json::json!({"client_id": client.client_id}),
+                source_event_id: Some(envelope.id),
+            },
+        )
+        .await?;
+        created_rows.extend(inserted);
+    }
+    Ok(created_rows)
 }

@@ -1,18 +1,20 @@
-//! Settings of the finance subgraph. Layered: defaults in code, then an optional YAML file
-//! (`FINANCE_CONFIG_FILE`), then environment variables `FINANCE__SECTION__KEY`
-//! (e.g. `FINANCE__DATABASE__URL`, `FINANCE__AUTH__JWKS_URL`).
+//! Settings of the finance subgraph: the kit's common block (`http`, `database`, `auth`,
+//! `events`), where core's directory answers, and where documents are kept. Layered (see
+//! `subgraph_kit::settings`): defaults, then `FINANCE_CONFIG_FILE`, then
+//! `FINANCE__SECTION__KEY` (`FINANCE__DATABASE__URL`, `FINANCE__AUTH__JWKS_URL`…).
 
 use serde::Deserialize;
-pub use subgraph_kit::server::HttpSettings;
-use subgraph_kit::{db::DatabaseSettings, events::EventsSettings};
+use subgraph_kit::{
+    directory::DirectorySettings,
+    settings::{ConfigError, Defaults, ServiceSettings, SubgraphSettings},
+};
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Settings {
-    pub http: HttpSettings,
-    pub database: DatabaseSettings,
-    pub auth: AuthSettings,
-    pub events: EventsSettings,
+    #[serde(flatten)]
+    pub service: ServiceSettings,
+    #[serde(default)]
+    pub directory: DirectorySettings,
     pub documents: DocumentSettings,
 }
 
@@ -26,47 +28,54 @@ pub struct DocumentSettings {
     pub public_url: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuthSettings {
-    /// The JWKS verifying access tokens (core's, or an OIDC provider's).
-    pub jwks_url: String,
-    /// `iss` every token must carry.
-    pub issuer: String,
-    /// `aud` every token must carry.
-    pub audience: String,
+impl SubgraphSettings for Settings {
+    const NAME: &'static str = "finance";
+    const PORT: u16 = 4003;
+    const SECTIONS: &'static [&'static str] = &["directory", "documents"];
+
+    fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
+        builder
+            .set_default("documents.dir", ".data/finance-documents")?
+            .set_default("documents.public_url", "http://127.0.0.1:4003")
+    }
 }
 
 impl Settings {
-    /// Loads the settings from defaults, the optional file and the environment.
-    pub fn load() -> anyhow::Result<Self> {
-        let defaults = EventsSettings::set_defaults(config::Config::builder())?
-            .set_default("http.host", "127.0.0.1")?
-            .set_default("http.port", 4003)?
-            .set_default(
-                "database.url",
-                "postgres://postgres@127.0.0.1:5432/crm_finance",
-            )?
-            .set_default(
-                "auth.jwks_url",
-                "http://127.0.0.1:4001/.well-known/jwks.json",
-            )?
-            .set_default("auth.issuer", "crm-core")?
-            .set_default("auth.audience", "crm")?
-            .set_default("documents.dir", ".data/finance-documents")?
-            .set_default("documents.public_url", "http://127.0.0.1:4003")?;
-        subgraph_kit::settings::load(defaults, "FINANCE")
+    /// Finance over `service`, its directory reading through to `core_url`, its documents in
+    /// `documents_dir`. A port of 0 is replaced by a free one now, so that `pdfUrl` names it.
+    pub fn for_tests(
+        mut service: ServiceSettings,
+        core_url: &str,
+        documents_dir: std::path::PathBuf,
+    ) -> Self {
+        if service.http.port == 0 {
+            service.http.port = std::net::TcpListener::bind((service.http.host.as_str(), 0))
+                .and_then(|l| l.local_addr())
+                .map_or(0, |a| a.port());
+        }
+        let public_url = format!("http://{}:{}", service.http.host, service.http.port);
+        Self {
+            service,
+            directory: DirectorySettings {
+                core_url: core_url.to_owned(),
+            },
+            documents: DocumentSettings {
+                dir: documents_dir,
+                public_url,
+            },
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Settings;
+    use subgraph_kit::settings::SubgraphSettings;
 
     #[test]
     fn the_defaults_load_without_a_file_or_environment() {
-        let settings = Settings::load().expect("defaults are complete");
-        assert_eq!(settings.http.port, 4003);
-        assert_eq!(settings.events.subject_prefix, "crm.events");
+        let settings = Settings::from_defaults().expect("defaults are complete");
+        assert_eq!(settings.service.http.port, 4003);
+        assert_eq!(settings.service.events.subject_prefix, "crm.events");
     }
 }

@@ -12,7 +12,7 @@ use axum::{
     Router,
 };
 use sqlx::PgPool;
-use subgraph_kit::auth::{bearer_token, TokenVerifier};
+use subgraph_kit::{auth::TokenVerifier, server::route_organisation};
 use uuid::Uuid;
 
 use crate::{
@@ -47,28 +47,15 @@ async fn download(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer_token);
-    let Some(token) = token else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            "send Authorization: Bearer <token>",
-        )
-            .into_response();
-    };
-    let Ok(identity) = d.verifier.verify(token).await else {
-        return (StatusCode::UNAUTHORIZED, "invalid or expired token").into_response();
-    };
-    let Some(membership) = identity.membership else {
-        return (StatusCode::FORBIDDEN, "switch to an organisation first").into_response();
+    let organisation_id = match route_organisation(&d.verifier, &headers).await {
+        Ok(organisation_id) => organisation_id,
+        Err(refusal) => return refusal,
     };
     let not_found = (StatusCode::NOT_FOUND, "invoice not found").into_response();
     let Ok(id) = Uuid::parse_str(&id) else {
         return not_found;
     };
-    let invoice = match db::invoice::find_invoice(&d.pool, membership.organisation_id, id).await {
+    let invoice = match db::invoice::find_invoice(&d.pool, organisation_id, id).await {
         Ok(Some(invoice)) => invoice,
         Ok(None) => return not_found,
         Err(err) => {

@@ -1,7 +1,5 @@
-//! The finance subgraph's errors: the kit's `ServiceError` (client errors with a stable
-//! `extensions.code`, internal errors masked as `INTERNAL`). Issuing reports every compliance
-//! problem at once: see `graphql::types::invoice::compliance_error`.
+//! Finance's errors: the kit's one error type (client errors with a stable `extensions.code`,
+//! internal errors masked as `INTERNAL`). Issuing reports every compliance problem at once as
+//! `Error::Problems`.
 
-pub use subgraph_kit::error::ServiceError as Error;
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use subgraph_kit::error::{Error, Result};

@@ -16,7 +16,9 @@ pub mod error;
 pub mod events;
 /// Schema, roots, entities.
 pub mod graphql;
-/// Building and running the HTTP server, the relay and the consumers.
+/// Operations: issue, credit notes, settlements, drafts from signed contracts.
+pub mod ops;
+/// What finance runs: schema, document downloads, consumers.
 pub mod startup;
 /// Where issued documents are kept.
 pub mod storage;

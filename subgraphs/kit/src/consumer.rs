@@ -21,7 +21,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::events::{ensure_stream, Envelope, EventsSettings};
+use crate::events::{ensure_stream, Envelope, EventSet, EventsSettings};
 
 /// Why a handler did not complete.
 #[derive(Debug)]
@@ -40,19 +40,47 @@ impl From<sqlx::Error> for HandlerError {
 
 /// Handles one event inside the transaction that marks it processed.
 pub trait Handler: Send + Sync + 'static {
+    /// The events it hears, decoded before `handle` runs: an event that does not decode is
+    /// dead-lettered at once.
+    type Events: EventSet;
     /// What the handler hands over to `committed`.
     type Output: Send;
 
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
-        event: &'a Envelope,
+        envelope: &'a Envelope,
+        event: Self::Events,
     ) -> impl Future<Output = Result<Self::Output, HandlerError>> + Send + 'a;
 
     /// Runs after the transaction committed: for best-effort side effects that must never
     /// announce an uncommitted change (live notifications). Not retried.
     fn committed(&self, _output: Self::Output) -> impl Future<Output = ()> + Send {
         async {}
+    }
+}
+
+impl HandlerError {
+    /// A permanent failure from a message.
+    pub fn permanent(message: impl std::fmt::Display) -> Self {
+        HandlerError::Permanent(anyhow::anyhow!("{message}"))
+    }
+
+    /// A transient failure from a message.
+    pub fn transient(message: impl std::fmt::Display) -> Self {
+        HandlerError::Transient(anyhow::anyhow!("{message}"))
+    }
+}
+
+impl From<crate::error::Error> for HandlerError {
+    /// Client errors say the event cannot be applied as it is; internal ones may pass.
+    fn from(err: crate::error::Error) -> Self {
+        use crate::error::Error;
+        match err {
+            Error::Database(err) => HandlerError::Transient(err.into()),
+            Error::Internal(err) => HandlerError::Transient(err),
+            other => HandlerError::Permanent(anyhow::anyhow!("{other:?}")),
+        }
     }
 }
 
@@ -70,6 +98,11 @@ pub struct ConsumerSpec {
 }
 
 impl ConsumerSpec {
+    /// The consumer `name` of `H`'s events.
+    pub fn of<H: Handler>(name: &str) -> Self {
+        Self::new(name, <H::Events as EventSet>::TYPES)
+    }
+
     pub fn new(name: &str, event_types: &[&str]) -> Self {
         Self {
             name: name.to_owned(),
@@ -103,6 +136,7 @@ pub enum Outcome {
 }
 
 /// Runs `handler` on `event` in one transaction with its `processed_events` row.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn process<H: Handler>(
     pool: &PgPool,
     consumer: &str,
@@ -124,7 +158,8 @@ pub async fn process<H: Handler>(
     if !fresh {
         return Ok(false);
     }
-    let output = handler.handle(&mut tx, event).await?;
+    let decoded = H::Events::decode(event).map_err(|e| HandlerError::Permanent(e.into()))?;
+    let output = handler.handle(&mut tx, event, decoded).await?;
     tx.commit().await?;
     handler.committed(output).await;
     Ok(true)
@@ -158,6 +193,7 @@ async fn dead_letter(
 }
 
 /// Creates (or updates) the durable consumer and handles its messages until `shutdown`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run<H: Handler>(
     pool: PgPool,
     client: async_nats::Client,
@@ -263,6 +299,7 @@ async fn consume<H: Handler>(
 
 /// Processes one delivery and says what to tell JetStream. Errors only when the database is
 /// unusable (then nothing is acknowledged and the event comes back).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn handle_message<H: Handler>(
     pool: &PgPool,
     spec: &ConsumerSpec,
@@ -348,6 +385,7 @@ pub struct DeadLetter {
 }
 
 /// Dead letters of `consumer` not yet replayed, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_dead_letters(pool: &PgPool, consumer: &str) -> sqlx::Result<Vec<DeadLetter>> {
     sqlx::query_as(
         "select * from dead_letters where consumer = $1 and replayed_at is null order by failed_at, event_id",
@@ -358,6 +396,7 @@ pub async fn list_dead_letters(pool: &PgPool, consumer: &str) -> sqlx::Result<Ve
 }
 
 /// Runs the handler again on a dead letter; on success it is marked replayed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn replay_dead_letter<H: Handler>(
     pool: &PgPool,
     consumer: &str,

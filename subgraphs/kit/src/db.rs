@@ -12,6 +12,14 @@ use sqlx::{
     ConnectOptions, Connection, PgConnection, PgPool,
 };
 
+/// The kit's event tables (outbox, processed events, dead letters), as every subgraph's
+/// migrations must create them: a new subgraph copies this into its first migration, and a
+/// test compares every subgraph's tables with it.
+pub const EVENT_TABLES_SQL: &str = include_str!("../sql/events.sql");
+
+/// The directory projection's tables (see `directory`), for subgraphs that project it.
+pub const DIRECTORY_TABLES_SQL: &str = include_str!("../sql/directory.sql");
+
 /// How a subgraph reaches its database.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,17 +1,19 @@
-//! Stable error codes, shared by every subgraph so clients see one vocabulary, and
-//! `ServiceError`, the error enum of the subgraphs that need no variant of their own.
+//! The one error type of every subgraph, and the stable codes clients see.
 //!
-//! A subgraph with errors of its own (core's bad credentials, say) has its own `Error` enum
-//! and maps each variant to one of these codes with an exhaustive match. Client errors carry a
-//! message that is safe to show; internal errors reach the client only as `INTERNAL`,
-//! "Internal server error", while their cause is logged once with the request id.
+//! Two groups of variants (the hive router's split): client errors, whose message is safe to
+//! show, and internal errors, which reach the client only as `INTERNAL` ("Internal server
+//! error") while their whole cause chain is logged once. Every variant maps to a code by an
+//! exhaustive match, so a new variant forces a decision.
 
 use async_graphql::ErrorExtensions;
+use uuid::Uuid;
+
+use crate::server::AccessError;
 
 /// The `extensions.code` of every GraphQL error we return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
-    /// No valid identity: missing, expired or forged token.
+    /// No valid identity: missing, expired or forged token, or wrong credentials.
     Unauthenticated,
     /// Authenticated, but the caller's role or organisation does not allow it.
     Forbidden,
@@ -67,8 +69,7 @@ pub fn internal(cause: &(dyn std::error::Error + 'static)) -> async_graphql::Err
     coded(ErrorCode::Internal, "Internal server error")
 }
 
-/// Whether `err` is a violation of the named database constraint. Subgraphs turn these into
-/// client errors in one place instead of matching on messages.
+/// Whether `err` is a violation of the named database constraint.
 pub fn is_constraint_violation(err: &sqlx::Error, constraint: &str) -> bool {
     match err {
         sqlx::Error::Database(db) => db.constraint() == Some(constraint),
@@ -93,80 +94,99 @@ impl Invalid {
     }
 }
 
-/// A subgraph's errors, in two groups: client errors, whose message is safe to show, and
-/// internal errors, which reach the client masked as `INTERNAL` while their cause is logged.
+/// Every subgraph's error.
 ///
 /// It deliberately does not implement `Display`: async-graphql converts any `Display` type
 /// into a GraphQL error with its message only, which would drop the code. Without it, the
 /// `From` impl below is the only conversion there is.
 #[derive(Debug)]
-pub enum ServiceError {
+pub enum Error {
     // --- client errors ---
-    Access(crate::server::AccessError),
+    Access(AccessError),
+    /// Wrong e-mail or password (never says which).
+    BadCredentials,
     Forbidden(String),
     NotFound {
         entity: &'static str,
     },
     Invalid(Invalid),
+    /// Several rules broken at once (an invoice's compliance problems): one `VALIDATION`
+    /// error whose `field` names the first and whose `extensions.problems` lists them all.
+    Problems {
+        summary: String,
+        problems: Vec<Invalid>,
+    },
     Conflict {
         message: String,
         /// The existing entity the input collides with, when there is one to show.
-        existing_id: Option<uuid::Uuid>,
+        existing_id: Option<Uuid>,
     },
     InvalidTransition(String),
+    Expired(String),
 
     // --- internal errors ---
     Database(sqlx::Error),
     Internal(anyhow::Error),
 }
 
-impl ServiceError {
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
     pub fn not_found(entity: &'static str) -> Self {
-        ServiceError::NotFound { entity }
+        Error::NotFound { entity }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        ServiceError::Conflict {
+        Error::Conflict {
             message: message.into(),
             existing_id: None,
         }
     }
-}
 
-impl From<crate::server::AccessError> for ServiceError {
-    fn from(err: crate::server::AccessError) -> Self {
-        ServiceError::Access(err)
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid(Invalid::new(field, message))
+    }
+
+    /// An internal error from a message (logged, masked).
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Error::Internal(anyhow::anyhow!("{message}"))
     }
 }
 
-impl From<Invalid> for ServiceError {
+impl From<AccessError> for Error {
+    fn from(err: AccessError) -> Self {
+        Error::Access(err)
+    }
+}
+
+impl From<Invalid> for Error {
     fn from(err: Invalid) -> Self {
-        ServiceError::Invalid(err)
+        Error::Invalid(err)
     }
 }
 
-impl From<sqlx::Error> for ServiceError {
+impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
-        ServiceError::Database(err)
+        Error::Database(err)
     }
 }
 
-impl From<anyhow::Error> for ServiceError {
+impl From<anyhow::Error> for Error {
     fn from(err: anyhow::Error) -> Self {
-        ServiceError::Internal(err)
+        Error::Internal(err)
     }
 }
 
-impl From<ServiceError> for async_graphql::Error {
-    fn from(err: ServiceError) -> Self {
+impl From<Error> for async_graphql::Error {
+    fn from(err: Error) -> Self {
         match err {
-            ServiceError::Access(access) => coded(access.code(), access.to_string()),
-            ServiceError::Forbidden(message) => coded(ErrorCode::Forbidden, message),
-            ServiceError::NotFound { entity } => {
-                coded(ErrorCode::NotFound, format!("{entity} not found"))
-            }
-            ServiceError::Invalid(invalid) => validation(&invalid.field, invalid.message),
-            ServiceError::Conflict {
+            Error::Access(access) => coded(access.code(), access.to_string()),
+            Error::BadCredentials => coded(ErrorCode::Unauthenticated, "wrong e-mail or password"),
+            Error::Forbidden(message) => coded(ErrorCode::Forbidden, message),
+            Error::NotFound { entity } => coded(ErrorCode::NotFound, format!("{entity} not found")),
+            Error::Invalid(invalid) => validation(&invalid.field, invalid.message),
+            Error::Problems { summary, problems } => problems_error(&summary, &problems),
+            Error::Conflict {
                 message,
                 existing_id,
             } => {
@@ -176,11 +196,66 @@ impl From<ServiceError> for async_graphql::Error {
                     None => error,
                 }
             }
-            ServiceError::InvalidTransition(message) => {
-                coded(ErrorCode::InvalidTransition, message)
-            }
-            ServiceError::Database(err) => internal(&err),
-            ServiceError::Internal(err) => internal(err.as_ref()),
+            Error::InvalidTransition(message) => coded(ErrorCode::InvalidTransition, message),
+            Error::Expired(message) => coded(ErrorCode::Expired, message),
+            Error::Database(err) => internal(&err),
+            Error::Internal(err) => internal(err.as_ref()),
         }
+    }
+}
+
+fn problems_error(summary: &str, problems: &[Invalid]) -> async_graphql::Error {
+    use async_graphql::{indexmap::IndexMap, Name, Value};
+    let first = problems
+        .first()
+        .map(|p| p.field.clone())
+        .unwrap_or_default();
+    let message = problems
+        .iter()
+        .map(|p| format!("{}: {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let list = problems
+        .iter()
+        .map(|p| {
+            let mut map = IndexMap::new();
+            map.insert(Name::new("field"), Value::from(p.field.clone()));
+            map.insert(Name::new("message"), Value::from(p.message.clone()));
+            Value::Object(map)
+        })
+        .collect();
+    validation(&first, format!("{summary}: {message}"))
+        .extend_with(|_, ext| ext.set("problems", Value::List(list)))
+}
+
+/// Turns a named constraint violation into a client error, in one place instead of matching
+/// on messages (realworld's `on_constraint`):
+///
+/// ```ignore
+/// db::product::insert(&mut tx, &new)
+///     .await
+///     .on_constraint(db::product::SKU_KEY, |_| Error::conflict("this SKU is taken"))?;
+/// ```
+pub trait ResultExt<T> {
+    /// When the error violates `constraint`, replaces it with `map(violation)`.
+    fn on_constraint(
+        self,
+        constraint: &str,
+        map: impl FnOnce(&dyn sqlx::error::DatabaseError) -> Error,
+    ) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> ResultExt<T> for Result<T, E> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        map: impl FnOnce(&dyn sqlx::error::DatabaseError) -> Error,
+    ) -> Result<T> {
+        self.map_err(|err| match err.into() {
+            Error::Database(sqlx::Error::Database(db)) if db.constraint() == Some(constraint) => {
+                map(db.as_ref())
+            }
+            other => other,
+        })
     }
 }

@@ -13,8 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_nats::{header::HeaderMap, jetstream};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::{postgres::PgListener, PgConnection, PgPool};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -87,51 +86,27 @@ impl EventsSettings {
     }
 }
 
-/// What travels on the bus. Money in payloads is a decimal string, never a float.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Envelope {
-    /// Unique per event; the idempotency key of every consumer.
-    pub id: Uuid,
-    /// `<aggregate>.<verb>`, e.g. `client.created`.
-    #[serde(rename = "type")]
-    pub event_type: String,
-    /// Version of the payload's schema for this type.
-    pub version: u32,
-    pub organisation_id: Uuid,
-    pub occurred_at: DateTime<Utc>,
-    /// The request that caused the event (its `x-request-id`).
-    pub correlation_id: Option<String>,
-    /// The event that caused this one, when a consumer emits it.
-    pub causation_id: Option<Uuid>,
-    /// W3C `traceparent` of the causing request, when traced.
-    pub trace_context: Option<String>,
-    pub payload: serde_json::Value,
-}
+pub use crm_events::{Envelope, Event, EventSet, PayloadError};
 
-impl Envelope {
-    /// A new event of `organisation_id`, correlated with the request `correlation_id`.
-    pub fn new(
-        event_type: &str,
-        version: u32,
-        organisation_id: Uuid,
-        correlation_id: Option<&str>,
-        payload: impl Serialize,
-    ) -> Result<Self, serde_json::Error> {
-        Ok(Self {
-            id: Uuid::now_v7(),
-            event_type: event_type.to_owned(),
-            version,
-            organisation_id,
-            occurred_at: Utc::now(),
-            correlation_id: correlation_id.map(str::to_owned),
-            causation_id: None,
-            trace_context: None,
-            payload: serde_json::to_value(payload)?,
-        })
-    }
+/// Records `payload` as an event of `organisation_id` in the caller's transaction,
+/// correlated with the request `correlation_id` and caused by the event `causation_id`.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn record_event<E: Event>(
+    tx: &mut PgConnection,
+    payload: &E,
+    organisation_id: Uuid,
+    correlation_id: Option<&str>,
+    causation_id: Option<Uuid>,
+) -> Result<(), crate::error::Error> {
+    let envelope = Envelope::of(payload, organisation_id, correlation_id)
+        .map_err(|e| crate::error::Error::internal(format!("cannot serialise {}: {e}", E::TYPE)))?
+        .caused_by(causation_id);
+    record(tx, &envelope).await?;
+    Ok(())
 }
 
 /// Writes `envelope` to the outbox inside the caller's transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<()> {
     let json = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
@@ -155,6 +130,7 @@ pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<
 
 /// Connects to NATS without waiting for it: the client keeps (re)connecting in the
 /// background, so a subgraph starts and accepts writes while NATS is down.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn connect(settings: &EventsSettings, name: &str) -> anyhow::Result<async_nats::Client> {
     async_nats::ConnectOptions::new()
         .name(name)
@@ -166,6 +142,7 @@ pub async fn connect(settings: &EventsSettings, name: &str) -> anyhow::Result<as
 }
 
 /// Creates the stream, or updates its configuration to ours.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ensure_stream(
     js: &jetstream::Context,
     settings: &EventsSettings,

@@ -12,6 +12,7 @@ use axum::{
     routing::get,
     Json, Router,
 };
+use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use uuid::Uuid;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 use crate::{
     auth::{bearer_token, AuthError, Identity, TokenVerifier},
     error::{coded, ErrorCode},
+    graphql::Loaders,
     Role,
 };
 
@@ -60,6 +62,9 @@ pub struct RequestContext {
     pub identity: Option<Identity>,
     /// Correlates logs (and, later, events) with the request.
     pub request_id: String,
+    /// The caller's verified token, for calls made on the caller's behalf (the directory's
+    /// read-through to core). Never logged.
+    pub token: Option<SecretString>,
 }
 
 /// The caller acting inside an organisation: whom every query and mutation is scoped by.
@@ -117,15 +122,13 @@ impl RequestContext {
     }
 }
 
-/// Adds per-request data (DataLoaders scoped by tenant, …) before execution.
-pub type AttachRequestData =
-    Arc<dyn Fn(async_graphql::Request, &RequestContext) -> async_graphql::Request + Send + Sync>;
-
 /// The shared state of a subgraph's GraphQL endpoint.
 pub struct GraphqlEndpoint<Q, M, S> {
     pub schema: Schema<Q, M, S>,
     pub verifier: TokenVerifier,
-    pub attach: AttachRequestData,
+    /// The DataLoaders each request with a tenant gets, over `pool`.
+    pub loaders: Arc<Loaders>,
+    pub pool: PgPool,
 }
 
 impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
@@ -133,7 +136,8 @@ impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
         Self {
             schema: self.schema.clone(),
             verifier: self.verifier.clone(),
-            attach: self.attach.clone(),
+            loaders: self.loaders.clone(),
+            pool: self.pool.clone(),
         }
     }
 }
@@ -141,12 +145,13 @@ impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
 /// The routes every subgraph serves: `/graphql` (HTTP), `/ws` (subscriptions over
 /// graphql-transport-ws), `/health`, `/readiness`. Subgraph-specific routes are merged by the
 /// caller.
-pub fn router<Q, M, S>(endpoint: GraphqlEndpoint<Q, M, S>, pool: PgPool) -> Router
+pub fn router<Q, M, S>(endpoint: GraphqlEndpoint<Q, M, S>) -> Router
 where
     Q: ObjectType + 'static,
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
+    let pool = endpoint.pool.clone();
     Router::new()
         .route(
             "/graphql",
@@ -192,8 +197,8 @@ where
 
     // A token that is present must be valid: a bad token is refused outright rather than
     // silently treated as anonymous.
-    let identity = match headers.get(AUTHORIZATION) {
-        None => None,
+    let (identity, token) = match headers.get(AUTHORIZATION) {
+        None => (None, None),
         Some(value) => {
             let token = value.to_str().ok().and_then(bearer_token);
             let verified = match token {
@@ -201,7 +206,10 @@ where
                 None => Err(AuthError::Invalid),
             };
             match verified {
-                Ok(identity) => Some(identity),
+                Ok(identity) => (
+                    Some(identity),
+                    token.map(|t| SecretString::from(t.to_owned())),
+                ),
                 Err(err) => return unauthenticated(&err),
             }
         }
@@ -209,8 +217,15 @@ where
     let context = RequestContext {
         identity,
         request_id,
+        token,
     };
-    let request = (endpoint.attach)(request.into_inner(), &context).data(context);
+    let mut request = request.into_inner();
+    if let Ok(tenant) = context.tenant() {
+        request = endpoint
+            .loaders
+            .attach(request, &endpoint.pool, tenant.organisation_id);
+    }
+    let request = request.data(context);
     let mut response =
         tracing::Instrument::instrument(endpoint.schema.execute(request), span).await;
     for error in &mut response.errors {
@@ -285,6 +300,7 @@ async fn connection_data(
     data.insert(RequestContext {
         identity: Some(identity),
         request_id,
+        token: Some(SecretString::from(token.to_owned())),
     });
     Ok(data)
 }
@@ -332,5 +348,32 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+/// The organisation a plain HTTP route (a download, a directory lookup) acts for: the bearer
+/// token is verified as on `/graphql`. A refusal is the route's response: 401 without a valid
+/// token, 403 without an active organisation.
+pub async fn route_organisation(
+    verifier: &TokenVerifier,
+    headers: &HeaderMap,
+) -> Result<Uuid, Response> {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token);
+    let Some(token) = token else {
+        return Err((
+            StatusCode::UNAUTHORIZED,
+            "send Authorization: Bearer <token>",
+        )
+            .into_response());
+    };
+    let Ok(identity) = verifier.verify(token).await else {
+        return Err((StatusCode::UNAUTHORIZED, "invalid or expired token").into_response());
+    };
+    match identity.membership {
+        Some(membership) => Ok(membership.organisation_id),
+        None => Err((StatusCode::FORBIDDEN, "switch to an organisation first").into_response()),
     }
 }

@@ -49,6 +49,7 @@ pub struct NewCommission {
 }
 
 /// Inserts the commission of a payment; `None` when that payment already has one.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_commission(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -85,6 +86,7 @@ pub async fn insert_commission(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_commission(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -97,6 +99,7 @@ pub async fn find_commission(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_commission(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -109,6 +112,7 @@ pub async fn lock_commission(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_by_payment(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -123,6 +127,7 @@ pub async fn find_by_payment(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn commissions_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -136,6 +141,7 @@ pub async fn commissions_by_ids(
 }
 
 /// The commissions of a contract not cancelled, locked.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_of_contract(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -151,6 +157,7 @@ pub async fn lock_of_contract(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -190,6 +197,7 @@ pub struct ClawbackRow {
 }
 
 /// Records a clawback; `None` when the commission already has one.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_clawback(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -216,6 +224,7 @@ pub async fn insert_clawback(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn clawbacks_of(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -257,6 +266,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &Co
 }
 
 /// A page of commissions, newest first, and how many match.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_commissions_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,

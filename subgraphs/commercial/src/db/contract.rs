@@ -74,6 +74,7 @@ fn bind_fields<'q>(query: ContractQuery<'q>, f: &'q ContractFields) -> ContractQ
         .bind(&f.notes)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_contract(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -91,6 +92,7 @@ pub async fn insert_contract(
     bind_fields(query, f).bind(created_by).fetch_one(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_contract(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -108,6 +110,7 @@ pub async fn update_contract(
     bind_fields(query, f).fetch_one(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_contract(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -122,6 +125,7 @@ pub async fn find_contract(
 
 /// The contract, locked for the caller's transaction (every status change and line edit
 /// goes through this, so concurrent changes serialise).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_contract(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -134,6 +138,7 @@ pub async fn lock_contract(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_contract_by_reference(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -146,6 +151,7 @@ pub async fn find_contract_by_reference(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn contracts_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -159,6 +165,7 @@ pub async fn contracts_by_ids(
 }
 
 /// Contracts of many clients, newest first: one statement (`Client.contracts`).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn contracts_of_clients(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -174,6 +181,7 @@ pub async fn contracts_of_clients(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_contract(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -187,6 +195,7 @@ pub async fn delete_contract(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -219,6 +228,7 @@ pub struct HistoryRow {
     pub reason: Option<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_history(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -244,6 +254,7 @@ pub async fn insert_history(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn history(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -288,6 +299,7 @@ pub struct LineFields {
     pub totals: Totals,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_line(
     db: &mut PgConnection,
     organisation_id: Uuid,
@@ -320,6 +332,7 @@ pub async fn insert_line(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_line(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -347,6 +360,7 @@ pub async fn update_line(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_line(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -359,6 +373,7 @@ pub async fn find_line(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_line(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -372,6 +387,7 @@ pub async fn delete_line(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lines_of_contracts(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -387,6 +403,7 @@ pub async fn lines_of_contracts(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lines_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -400,6 +417,7 @@ pub async fn lines_by_ids(
 }
 
 /// Recomputes the contract's totals from its lines (in the caller's transaction).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn refresh_totals(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -456,6 +474,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &Co
 }
 
 /// A page of contracts, newest first, and how many match.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_contracts_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,
@@ -476,6 +495,7 @@ pub async fn list_contracts_page(
 
 /// Contracts whose end date is before `today` and still running, locked (skipping rows
 /// another job instance holds), at most `limit`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_expired(
     db: impl PgExecutor<'_>,
     today: NaiveDate,

@@ -4,6 +4,6 @@
 pub mod catalogue;
 pub mod commission;
 pub mod contract;
-pub mod directory;
+pub mod price_grid;
 pub mod sales_rep;
 pub mod scale;

@@ -46,6 +46,7 @@ pub struct SalesRepFields {
     pub active: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_sales_rep(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -70,6 +71,7 @@ pub async fn insert_sales_rep(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_sales_rep(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -95,6 +97,7 @@ pub async fn update_sales_rep(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_sales_rep(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -107,6 +110,7 @@ pub async fn find_sales_rep(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn sales_reps_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -119,6 +123,7 @@ pub async fn sales_reps_by_ids(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn sales_reps_of_users(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -131,6 +136,7 @@ pub async fn sales_reps_of_users(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_sales_reps(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

@@ -69,6 +69,7 @@ pub struct ScaleTerms {
 }
 
 /// Inserts version `version` of scale `code` with its tiers.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_version(
     db: &mut PgConnection,
     organisation_id: Uuid,
@@ -126,6 +127,7 @@ pub async fn insert_version(
 }
 
 /// Versions of `code`, latest first, locked (a revision serialises with another).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_versions(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -143,6 +145,7 @@ pub async fn lock_versions(
 
 /// Ends a version's validity the day before its successor starts: the one change a
 /// version ever receives; its terms stay as they were.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn close_version(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -160,6 +163,7 @@ pub async fn close_version(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_active(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -176,6 +180,7 @@ pub async fn set_active(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_scale(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -188,6 +193,7 @@ pub async fn find_scale(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_scales(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -207,6 +213,7 @@ pub async fn list_scales(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn tiers(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -223,6 +230,7 @@ pub async fn tiers(
 }
 
 /// Every active version in force on `on`, with its tiers, for the selection rule to choose.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn candidates(
     db: &mut PgConnection,
     organisation_id: Uuid,

@@ -79,6 +79,19 @@ pub enum BillingFrequency {
     OneTime,
 }
 
+impl BillingFrequency {
+    pub fn label(self) -> &'static str {
+        use BillingFrequency::*;
+        match self {
+            Monthly => "MONTHLY",
+            Quarterly => "QUARTERLY",
+            Semiannual => "SEMIANNUAL",
+            Annual => "ANNUAL",
+            OneTime => "ONE_TIME",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ContractStatus::{self, *};

@@ -1,68 +1,14 @@
 //! DataLoaders, each bound to the caller's organisation: every batch is one
 //! `where organisation_id = $1 and … = any($2)` statement.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
-use async_graphql::{
-    dataloader::{DataLoader, Loader},
-    Context,
-};
-use sqlx::PgPool;
+use async_graphql::dataloader::Loader;
+pub(crate) use subgraph_kit::graphql::load_one as load;
+use subgraph_kit::{by_id_loader, graphql::Loaders, grouped_loader, tenant_loader};
 use uuid::Uuid;
 
-use crate::{
-    db,
-    error::{Error, Result},
-};
-
-macro_rules! by_id_loader {
-    ($(#[$doc:meta])* $name:ident, $row:ty, $fetch:path) => {
-        by_id_loader!($(#[$doc])* $name, $row, $fetch, id);
-    };
-    ($(#[$doc:meta])* $name:ident, $row:ty, $fetch:path, $key:ident) => {
-        $(#[$doc])*
-        pub struct $name {
-            pub pool: PgPool,
-            pub organisation_id: Uuid,
-        }
-
-        impl Loader<Uuid> for $name {
-            type Value = $row;
-            type Error = Arc<sqlx::Error>;
-
-            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $row>, Self::Error> {
-                Ok($fetch(&self.pool, self.organisation_id, keys)
-                    .await?
-                    .into_iter()
-                    .map(|row| (row.$key, row))
-                    .collect())
-            }
-        }
-    };
-}
-
-macro_rules! grouped_loader {
-    ($(#[$doc:meta])* $name:ident, $row:ty, $fetch:path, $key:ident) => {
-        $(#[$doc])*
-        pub struct $name {
-            pub pool: PgPool,
-            pub organisation_id: Uuid,
-        }
-
-        impl Loader<Uuid> for $name {
-            type Value = Vec<$row>;
-            type Error = Arc<sqlx::Error>;
-
-            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<$row>>, Self::Error> {
-                let mut groups: HashMap<Uuid, Vec<$row>> = HashMap::new();
-                for row in $fetch(&self.pool, self.organisation_id, keys).await? {
-                    groups.entry(row.$key).or_default().push(row);
-                }
-                Ok(groups)
-            }
-        }
-    };
-}
+use crate::db;
 
 by_id_loader!(
     /// Products by id.
@@ -122,20 +68,16 @@ grouped_loader!(
     client_id
 );
 
-/// The sales rep linked to each of many users.
-pub struct UserSalesRepLoader {
-    pub pool: PgPool,
-    pub organisation_id: Uuid,
-}
+tenant_loader!(
+    /// The sales rep linked to each of many users.
+    UserSalesRepLoader
+);
 
 impl Loader<Uuid> for UserSalesRepLoader {
     type Value = db::sales_rep::SalesRepRow;
-    type Error = Arc<sqlx::Error>;
+    type Error = std::sync::Arc<sqlx::Error>;
 
-    async fn load(
-        &self,
-        keys: &[Uuid],
-    ) -> Result<HashMap<Uuid, db::sales_rep::SalesRepRow>, Self::Error> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         Ok(
             db::sales_rep::sales_reps_of_users(&self.pool, self.organisation_id, keys)
                 .await?
@@ -146,45 +88,17 @@ impl Loader<Uuid> for UserSalesRepLoader {
     }
 }
 
-/// Adds every loader, bound to `organisation_id`, to a request.
-pub fn attach(
-    request: async_graphql::Request,
-    pool: &PgPool,
-    organisation_id: Uuid,
-) -> async_graphql::Request {
-    macro_rules! with {
-        ($request:expr, $($loader:ident),*) => {
-            $request$(.data(DataLoader::new(
-                $loader { pool: pool.clone(), organisation_id },
-                tokio::spawn,
-            )))*
-        };
-    }
-    with!(
-        request,
-        ProductLoader,
-        RangeLoader,
-        ClawbackLoader,
-        ContractLoader,
-        LineLoader,
-        SalesRepLoader,
-        CommissionLoader,
-        ContractLinesLoader,
-        ClientContractsLoader,
-        UserSalesRepLoader
-    )
-}
-
-/// Loads one key through the request's loader `L` (absent when the caller has no tenant).
-pub async fn load<L>(ctx: &Context<'_>, key: Uuid) -> Result<Option<L::Value>>
-where
-    L: Loader<Uuid, Error = Arc<sqlx::Error>>,
-{
-    let loader = ctx.data_opt::<DataLoader<L>>().ok_or(Error::Access(
-        subgraph_kit::server::AccessError::Unauthenticated,
-    ))?;
-    loader
-        .load_one(key)
-        .await
-        .map_err(|e| Error::Internal(anyhow::anyhow!("batch load failed: {e}")))
+/// The DataLoaders of each request with a tenant.
+pub fn loaders() -> Loaders {
+    Loaders::new()
+        .with::<ProductLoader>()
+        .with::<RangeLoader>()
+        .with::<ClawbackLoader>()
+        .with::<ContractLoader>()
+        .with::<LineLoader>()
+        .with::<SalesRepLoader>()
+        .with::<CommissionLoader>()
+        .with::<ContractLinesLoader>()
+        .with::<ClientContractsLoader>()
+        .with::<UserSalesRepLoader>()
 }

@@ -355,12 +355,15 @@ async fn termination_and_final_rejection_claw_commissions_back_within_the_window
     }
     // A rejection that will be retried changes nothing; a final one claws back.
     for is_final in [false, true] {
-        let rejection = subgraph_kit::events::Envelope::new(
-            "payment.rejected",
-            1,
+        let rejected = crm_events::finance::PaymentRejected {
+            payment_id: rejected_payment,
+            is_final,
+            rejected_on: chrono::Utc::now().date_naive(),
+        };
+        let rejection = subgraph_kit::events::Envelope::of(
+            &rejected,
             Uuid::parse_str(&owner.organisation_id).unwrap(),
             None,
-            json!({"payment_id": rejected_payment, "final": is_final, "rejected_on": chrono::Utc::now().date_naive()}),
         )
         .unwrap();
         apps.publish(&rejection).await;

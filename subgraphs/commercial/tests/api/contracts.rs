@@ -352,7 +352,7 @@ async fn the_expiry_job_expires_running_contracts_past_their_end_date() {
     }
     let draft = draft_contract(&owner, "DRAFT", &client, &product, "1", None).await;
     let today = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
-    let expired = subgraph_commercial::jobs::expire_contracts(&apps.db.pool, today)
+    let expired = subgraph_commercial::ops::contract::expire_contracts(&apps.db.pool, today)
         .await
         .unwrap();
     assert_eq!(expired, 1);
@@ -379,7 +379,7 @@ async fn the_expiry_job_expires_running_contracts_past_their_end_date() {
     );
     // Running it again finds nothing more to do.
     assert_eq!(
-        subgraph_commercial::jobs::expire_contracts(&apps.db.pool, today)
+        subgraph_commercial::ops::contract::expire_contracts(&apps.db.pool, today)
             .await
             .unwrap(),
         0

@@ -1,250 +1,98 @@
-//! Core and commercial, running; users acting on them; payments published as finance will.
+//! Core and commercial, running (the shared harness), and fixtures: users acting on them,
+//! payments published as finance will.
 
-use std::time::Duration;
-
-use async_nats::{header::HeaderMap, jetstream};
-use serde_json::{json, Value};
-use subgraph_kit::{
-    db::DatabaseSettings,
-    events::{ensure_stream, Envelope, EventsSettings},
-    testing::{
-        delete_stream_blocking, isolated_events, nats_url, wait_for, GqlResponse, GraphqlClient,
-        TestDatabase,
-    },
+use crm_events::{finance::PaymentReceived, EventSet};
+use crm_test_support::{
+    harness::{self, start, Harness},
+    nats, GqlResponse, TestDatabase,
 };
-use tokio::sync::oneshot;
+use serde_json::{json, Value};
+use subgraph_kit::{directory::DirectoryEvent, events::Envelope, runtime::Running};
 use uuid::Uuid;
 
+pub use crm_test_support::Session;
+
 pub struct TestApps {
-    core_db: TestDatabase,
+    pub harness: Harness,
     pub db: TestDatabase,
-    pub core_url: String,
-    pub url: String,
-    pub events: EventsSettings,
-    stops: Vec<oneshot::Sender<()>>,
+    _commercial: Running,
 }
 
-impl Drop for TestApps {
-    fn drop(&mut self) {
-        for stop in self.stops.drain(..) {
-            let _ = stop.send(());
-        }
-        delete_stream_blocking(&self.events.nats_url, &self.events.stream);
+impl std::ops::Deref for TestApps {
+    type Target = Harness;
+
+    fn deref(&self) -> &Harness {
+        &self.harness
     }
 }
-
-/// A user signed in to an organisation.
-#[derive(Clone)]
-pub struct Session {
-    pub core: GraphqlClient,
-    pub commercial: GraphqlClient,
-    pub user_id: String,
-    pub organisation_id: String,
-}
-
-impl Session {
-    pub async fn run(&self, query: &str, variables: Value) -> GqlResponse {
-        self.commercial.run(query, variables).await
-    }
-}
-
-pub const PASSWORD: &str = "a long enough password";
 
 pub async fn spawn_apps() -> TestApps {
-    let events = isolated_events(&nats_url());
-    let core_db = TestDatabase::create(&subgraph_core::MIGRATOR).await;
-    let key = subgraph_core::tokens::generate_signing_key_pem().unwrap();
-    let core_settings = subgraph_core::config::Settings {
-        http: subgraph_core::config::HttpSettings {
-            host: "127.0.0.1".into(),
-            port: 0,
-        },
-        database: DatabaseSettings::new("postgres://unused"),
-        auth: subgraph_core::config::AuthSettings {
-            issuer: "crm-core".into(),
-            audience: "crm".into(),
-            token_ttl_seconds: 3600,
-            signing_key_pem: Some(key),
-            signing_key_file: None,
-            invitation_ttl_days: 7,
-        },
-        events: events.clone(),
-    };
-    let core = subgraph_core::startup::App::with_pool(core_settings, core_db.pool.clone())
-        .await
-        .unwrap();
-    let core_base = format!("http://{}", core.local_addr().unwrap());
-    let (core_stop, core_stopped) = oneshot::channel::<()>();
-    tokio::spawn(core.run_until(async move {
-        let _ = core_stopped.await;
-    }));
+    spawn(true).await
+}
 
+/// Commercial on a stream of its own: core's events never reach it, so all it knows of core's
+/// data it learns by reading through to core.
+pub async fn spawn_apps_deaf_to_core() -> TestApps {
+    spawn(false).await
+}
+
+async fn spawn(hearing_core: bool) -> TestApps {
+    let mut harness = Harness::start().await;
     let db = TestDatabase::create(&subgraph_commercial::MIGRATOR).await;
-    let settings = subgraph_commercial::config::Settings {
-        http: subgraph_commercial::config::HttpSettings {
-            host: "127.0.0.1".into(),
-            port: 0,
-        },
-        database: DatabaseSettings::new("postgres://unused"),
-        auth: subgraph_commercial::config::AuthSettings {
-            jwks_url: format!("{core_base}/.well-known/jwks.json"),
-            issuer: "crm-core".into(),
-            audience: "crm".into(),
-        },
-        events: events.clone(),
-        // Tests run the expiry job themselves.
-        jobs: subgraph_commercial::config::JobSettings {
-            expiry_interval_seconds: 0,
-        },
-    };
-    let app = subgraph_commercial::startup::App::with_pool(settings, db.pool.clone())
-        .await
-        .unwrap();
-    let url = format!("http://{}/graphql", app.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let mut service = harness.service(&db);
+    if !hearing_core {
+        service.events = nats::isolated_events(&harness.events.nats_url);
+    }
+    let settings = subgraph_commercial::config::Settings::for_tests(service, &harness.base_url);
+    let commercial =
+        start(subgraph_commercial::startup::build(settings, Some(db.pool.clone())).await);
+    harness.set_target(commercial.url());
     TestApps {
-        core_db,
+        harness,
         db,
-        core_url: format!("{core_base}/graphql"),
-        url,
-        events,
-        stops: vec![core_stop, stop],
+        _commercial: commercial,
     }
 }
 
 impl TestApps {
-    fn session(&self, payload: &Value) -> Session {
-        let token = payload["token"].as_str().unwrap().to_owned();
-        Session {
-            core: GraphqlClient::new(&self.core_url).with_token(token.clone()),
-            commercial: GraphqlClient::new(&self.url).with_token(token),
-            user_id: payload["user"]["id"].as_str().unwrap().to_owned(),
-            organisation_id: payload["organisation"]["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        }
-    }
-
     /// A new user owning a new organisation, known to commercial.
     pub async fn sign_up(&self, email: &str, organisation: &str) -> Session {
-        let response = GraphqlClient::new(&self.core_url)
-            .run(
-                "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } organisation { id } } }",
-                json!({"input": {"email": email, "password": PASSWORD, "firstName": "A", "lastName": "B", "organisationName": organisation}}),
-            )
-            .await;
-        let session = self.session(&response.data()["signUp"]);
+        let session = self.harness.sign_up(email, organisation).await;
         self.wait_caught_up().await;
         session
     }
 
     /// Someone invited into `inviter`'s organisation with `role`.
     pub async fn join(&self, inviter: &Session, email: &str, role: &str) -> Session {
-        let invited = inviter
-            .core
-            .run(
-                "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }",
-                json!({"input": {"email": email, "role": role}}),
-            )
-            .await;
-        let token = invited.data()["inviteMember"]["token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let accepted = GraphqlClient::new(&self.core_url)
-            .run(
-                "mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { token user { id } organisation { id } } }",
-                json!({"input": {"token": token, "newAccount": {"password": PASSWORD, "firstName": "C", "lastName": "D"}}}),
-            )
-            .await;
-        let session = self.session(&accepted.data()["acceptInvitation"]);
+        let session = self.harness.join(inviter, email, role).await;
         self.wait_caught_up().await;
         session
     }
 
     /// Waits until commercial's directory has every event core recorded so far.
     pub async fn wait_caught_up(&self) {
-        let types = subgraph_commercial::events::directory_consumer().event_types;
-        let done = wait_for(Duration::from_secs(20), || async {
-            let recorded: i64 =
-                sqlx::query_scalar("select count(*) from outbox where event_type = any($1)")
-                    .bind(&types)
-                    .fetch_one(&self.core_db.pool)
-                    .await
-                    .ok()?;
-            let processed: i64 = sqlx::query_scalar(
-                "select count(*) from processed_events where consumer = 'commercial-directory'",
-            )
-            .fetch_one(&self.db.pool)
-            .await
-            .ok()?;
-            (processed >= recorded).then_some(())
-        })
-        .await;
-        assert!(
-            done.is_some(),
-            "commercial did not catch up with core's events"
-        );
+        self.harness
+            .wait_caught_up(&self.db.pool, "commercial-directory", DirectoryEvent::TYPES)
+            .await;
     }
 
-    /// Publishes an event on the test's stream under a fresh message id (so that JetStream's
-    /// dedupe window does not hide a repeat).
+    /// Publishes an event on the test's stream, as its owner would.
     pub async fn publish(&self, event: &Envelope) {
-        let client = async_nats::connect(self.events.nats_url.as_str())
-            .await
-            .unwrap();
-        let js = jetstream::new(client);
-        ensure_stream(&js, &self.events).await.unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-        js.publish_with_headers(
-            self.events.subject(&event.event_type),
-            headers,
-            serde_json::to_vec(event).unwrap().into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+        nats::publish(&self.events, event).await;
     }
 
-    /// Waits until the payments consumer has handled `event` (or dead-lettered it).
+    /// Waits until commercial has handled `event` (or dead-lettered it).
     pub async fn wait_handled(&self, event_id: Uuid) {
-        let done = wait_for(Duration::from_secs(20), || async {
-            let seen: bool = sqlx::query_scalar(
-                "select exists(select 1 from processed_events where event_id = $1)
-                     or exists(select 1 from dead_letters where event_id = $1)",
-            )
-            .bind(event_id)
-            .fetch_one(&self.db.pool)
-            .await
-            .ok()?;
-            seen.then_some(())
-        })
-        .await;
-        assert!(done.is_some(), "the event {event_id} was not handled");
+        harness::wait_handled(&self.db.pool, event_id).await;
     }
 
     /// Events commercial recorded of `event_type`, oldest first.
     pub async fn recorded(&self, event_type: &str) -> Vec<Value> {
-        sqlx::query_scalar(
-            "select envelope from outbox where event_type = $1 order by created_at, id",
-        )
-        .bind(event_type)
-        .fetch_all(&self.db.pool)
-        .await
-        .unwrap()
+        harness::recorded(&self.db.pool, event_type).await
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("select count(*) from {table}"))
-            .fetch_one(&self.db.pool)
-            .await
-            .unwrap()
+        harness::count(&self.db.pool, table).await
     }
 }
 
@@ -256,15 +104,15 @@ pub fn payment_received(
     amount: &str,
     received_on: &str,
 ) -> Envelope {
-    Envelope::new(
-        "payment.received",
-        1,
-        Uuid::parse_str(organisation_id).unwrap(),
-        None,
-        json!({"payment_id": payment_id, "contract_id": contract_id, "amount": amount,
-               "currency": "EUR", "received_on": received_on}),
-    )
-    .unwrap()
+    let payment = PaymentReceived {
+        payment_id,
+        contract_id: Uuid::parse_str(contract_id).unwrap(),
+        amount: amount.parse().unwrap(),
+        amount_excl_vat: None,
+        currency: "EUR".into(),
+        received_on: received_on.parse().unwrap(),
+    };
+    Envelope::of(&payment, Uuid::parse_str(organisation_id).unwrap(), None).unwrap()
 }
 
 pub async fn create_client(session: &Session, name: &str) -> String {

@@ -23,6 +23,7 @@ pub struct AddressRow {
 }
 
 /// Clears the default flag of the client's other addresses of `kind`.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn clear_default(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -42,6 +43,7 @@ pub async fn clear_default(
 }
 
 /// Whether the client has an address of `kind` yet (the first one becomes the default).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn has_address_of_kind(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -58,6 +60,7 @@ pub async fn has_address_of_kind(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_address(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -85,6 +88,7 @@ pub async fn insert_address(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_address(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -112,6 +116,7 @@ pub async fn update_address(
 }
 
 /// An address of a live client of the organisation, locked.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_address(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -127,6 +132,7 @@ pub async fn lock_address(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_address(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -141,6 +147,7 @@ pub async fn delete_address(
 }
 
 /// Addresses of live clients among `ids`, or among `client_ids`: one statement per batch.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn addresses_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -156,6 +163,7 @@ pub async fn addresses_by_ids(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn addresses_of_clients(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -172,6 +180,7 @@ pub async fn addresses_of_clients(
 }
 
 /// The client's billing address: the default one, else the oldest.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn billing_address(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

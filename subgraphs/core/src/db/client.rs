@@ -55,6 +55,7 @@ fn bind_fields<'q>(
         .bind(c.payment_terms_days)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -72,6 +73,7 @@ pub async fn insert_client(
     bind_fields(query, societe_id, c).fetch_one(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -91,6 +93,7 @@ pub async fn update_client(
 }
 
 /// A client of the organisation, deleted or not, locked for an update.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -104,6 +107,7 @@ pub async fn lock_client(
 }
 
 /// A live (not deleted) client of the organisation.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -119,6 +123,7 @@ pub async fn find_client(
 }
 
 /// Live clients among `ids`: the one statement behind an `_entities` batch.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn clients_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -134,6 +139,7 @@ pub async fn clients_by_ids(
 }
 
 /// The live client that a (phone, name) pair collides with.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_duplicate(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -151,6 +157,7 @@ pub async fn find_duplicate(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_deleted(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -256,6 +263,7 @@ fn push_filter(
 }
 
 /// One page of clients in `sort` order, plus the total matching the filters.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_clients_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,

@@ -6,6 +6,7 @@ use subgraph_kit::Role;
 use uuid::Uuid;
 
 use super::role_from_db;
+use crate::domain::invitation::InvitationStatus;
 
 /// The stored status; `EXPIRED` is derived from `expires_at` and never stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -30,6 +31,22 @@ pub struct InvitationRow {
     pub expires_at: DateTime<Utc>,
     pub responded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl InvitationRow {
+    /// Its status now: a pending invitation past its expiry is expired.
+    pub fn status_now(&self) -> InvitationStatus {
+        match self.status {
+            StoredInvitationStatus::Pending if self.expires_at <= Utc::now() => {
+                InvitationStatus::Expired
+            }
+            StoredInvitationStatus::Pending => InvitationStatus::Pending,
+            StoredInvitationStatus::Accepted => InvitationStatus::Accepted,
+            StoredInvitationStatus::Rejected => InvitationStatus::Rejected,
+            StoredInvitationStatus::Revoked => InvitationStatus::Revoked,
+            StoredInvitationStatus::Expired => InvitationStatus::Expired,
+        }
+    }
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for InvitationRow {
@@ -61,6 +78,7 @@ pub struct NewInvitation<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_invitation(
     db: impl PgExecutor<'_>,
     new: NewInvitation<'_>,
@@ -81,6 +99,7 @@ pub async fn insert_invitation(
 }
 
 /// The invitation with this token hash, locked for the responding transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_invitation_by_token(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
@@ -94,6 +113,7 @@ pub async fn lock_invitation_by_token(
 }
 
 /// An invitation of `organisation_id`, locked.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_invitation(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -108,6 +128,7 @@ pub async fn lock_invitation(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_invitations(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -124,6 +145,7 @@ pub async fn list_invitations(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_invitation_status(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -140,6 +162,7 @@ pub async fn set_invitation_status(
 
 /// Marks the pending invitations of `email` that are past their expiry as expired, so a new
 /// invitation can take their place.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn expire_stale_invitations(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

@@ -28,6 +28,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for MembershipRow {
 
 const COLUMNS: &str = "organisation_id, user_id, role::text as role, created_at";
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_membership(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -44,6 +45,7 @@ pub async fn insert_membership(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_membership(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -59,6 +61,7 @@ pub async fn find_membership(
 }
 
 /// A user's memberships, oldest first (the default organisation at login is the first).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn memberships_of_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -71,6 +74,7 @@ pub async fn memberships_of_user(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn members_of_organisation(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -85,6 +89,7 @@ pub async fn members_of_organisation(
 
 /// Locks the organisation's memberships for the rest of the transaction, so that owner
 /// counts cannot change under a role change or removal.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_members(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -97,6 +102,7 @@ pub async fn lock_members(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_role(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -113,6 +119,7 @@ pub async fn update_role(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_membership(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

@@ -12,6 +12,7 @@ pub struct OrganisationRow {
     pub updated_at: DateTime<Utc>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_organisation(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -24,6 +25,7 @@ pub async fn insert_organisation(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_organisation(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -34,6 +36,7 @@ pub async fn find_organisation(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_organisation_name(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -49,6 +52,7 @@ pub async fn update_organisation_name(
 }
 
 /// Organisations among `ids` (one statement for a user's memberships).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn organisations_by_ids(
     db: impl PgExecutor<'_>,
     ids: &[Uuid],

@@ -41,6 +41,7 @@ fn bind_fields<'q>(query: SocieteQuery<'q>, s: &'q SocieteFields) -> SocieteQuer
         .bind(address.map(|a| &a.country))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -57,6 +58,7 @@ pub async fn insert_societe(
     bind_fields(query, s).fetch_one(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -74,6 +76,7 @@ pub async fn update_societe(
     bind_fields(query, s).fetch_optional(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -86,6 +89,7 @@ pub async fn find_societe(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn societes_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -98,6 +102,7 @@ pub async fn societes_by_ids(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_societes(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -108,6 +113,7 @@ pub async fn list_societes(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

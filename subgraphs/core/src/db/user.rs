@@ -23,6 +23,7 @@ pub struct NewUser<'a> {
     pub last_name: &'a str,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_user(db: impl PgExecutor<'_>, user: NewUser<'_>) -> sqlx::Result<UserRow> {
     sqlx::query_as(
         "insert into users (id, email, password_hash, first_name, last_name)
@@ -37,6 +38,7 @@ pub async fn insert_user(db: impl PgExecutor<'_>, user: NewUser<'_>) -> sqlx::Re
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_user(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as("select * from users where id = $1")
         .bind(id)
@@ -44,6 +46,7 @@ pub async fn find_user(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_user_by_email(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -55,6 +58,7 @@ pub async fn find_user_by_email(
 }
 
 /// The users among `ids` who are members of `organisation_id` (one statement per batch).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn users_in_organisation(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

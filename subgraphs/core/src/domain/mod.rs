@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod contact;
+pub mod invitation;
 pub mod password;
 pub mod societe;
 

@@ -148,7 +148,7 @@ async fn an_update_changes_given_fields_clears_nulls_and_keeps_the_rest() {
         .await;
     assert_eq!(person_without_first_name.error_code(), "VALIDATION");
     let stored: (String, String) = sqlx::query_as("select phone, first_name from clients")
-        .fetch_one(&app.db.pool)
+        .fetch_one(&app.core_db.pool)
         .await
         .unwrap();
     assert_eq!(stored, ("+33612345678".into(), "Jeanne".into()));
@@ -304,7 +304,7 @@ async fn addresses_are_added_updated_and_deleted_with_one_default_per_kind() {
         .await;
     let b_id = b.data()["addAddress"]["id"].clone();
     let defaults: i64 = sqlx::query_scalar("select count(*) from addresses where is_default")
-        .fetch_one(&app.db.pool)
+        .fetch_one(&app.core_db.pool)
         .await
         .unwrap();
     assert_eq!(defaults, 1);
@@ -352,7 +352,7 @@ const LIST: &str =
     }
 }";
 
-fn names(response: &subgraph_kit::testing::GqlResponse) -> Vec<String> {
+fn names(response: &crm_test_support::GqlResponse) -> Vec<String> {
     response.data()["clients"]["edges"]
         .as_array()
         .unwrap()

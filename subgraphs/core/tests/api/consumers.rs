@@ -10,12 +10,13 @@ use std::{
 };
 
 use async_nats::{header::HeaderMap, jetstream};
-use serde_json::json;
+use crm_events::{event_set, Event};
+use crm_test_support::wait_for;
+use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use subgraph_kit::{
     consumer::{self, ConsumerSpec, Handler, HandlerError, Outcome},
     events::{ensure_stream, Envelope, EventsSettings},
-    testing::wait_for,
 };
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
@@ -49,10 +50,33 @@ impl Recorder {
     }
 }
 
+/// The test's own event type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Happened {
+    name: String,
+}
+
+impl Event for Happened {
+    const TYPE: &'static str = "test.happened";
+    const VERSION: u32 = 1;
+}
+
+event_set! {
+    enum TestEvents {
+        Happened(Happened),
+    }
+}
+
 impl Handler for Recorder {
+    type Events = TestEvents;
     type Output = ();
 
-    async fn handle(&self, tx: &mut PgConnection, event: &Envelope) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        event: &Envelope,
+        _: TestEvents,
+    ) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         sqlx::query("insert into test_effects (event_id) values ($1)")
             .bind(event.id)
@@ -83,7 +107,7 @@ async fn effects(pool: &PgPool) -> i64 {
 
 async fn setup(app: &TestApp) -> (async_nats::Client, jetstream::Context) {
     sqlx::query("create table test_effects (event_id uuid not null)")
-        .execute(&app.db.pool)
+        .execute(&app.core_db.pool)
         .await
         .unwrap();
     let client = async_nats::connect(app.events.nats_url.as_str())
@@ -110,21 +134,17 @@ async fn publish(js: &jetstream::Context, events: &EventsSettings, event: &Envel
 }
 
 fn event() -> Envelope {
-    Envelope::new(
-        "client.created",
-        1,
-        Uuid::new_v4(),
-        None,
-        json!({"client": {"name": "Dupont"}}),
-    )
-    .unwrap()
+    let happened = Happened {
+        name: "Dupont".into(),
+    };
+    Envelope::of(&happened, Uuid::new_v4(), None).unwrap()
 }
 
 fn spec(name: &str) -> ConsumerSpec {
     ConsumerSpec {
         max_deliver: 3,
         ack_wait: Duration::from_secs(1),
-        ..ConsumerSpec::new(name, &["client.created"])
+        ..ConsumerSpec::new(name, &[Happened::TYPE])
     }
 }
 
@@ -136,7 +156,7 @@ fn start(
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(consumer::run(
-        app.db.pool.clone(),
+        app.core_db.pool.clone(),
         client.clone(),
         app.events.clone(),
         spec,
@@ -178,7 +198,7 @@ async fn an_event_delivered_twice_has_one_effect() {
         info.num_pending == 0 && info.num_ack_pending == 0
     })
     .await;
-    assert_eq!(effects(&app.db.pool).await, 1);
+    assert_eq!(effects(&app.core_db.pool).await, 1);
     assert_eq!(
         handler.calls.load(Ordering::SeqCst),
         1,
@@ -204,23 +224,23 @@ async fn a_consumer_killed_mid_handling_reprocesses_the_event_once() {
         "select pg_terminate_backend(pid) from pg_stat_activity
          where datname = current_database() and state = 'idle in transaction'",
     )
-    .execute(&app.db.pool)
+    .execute(&app.core_db.pool)
     .await
     .unwrap();
     wait_until("the killed transaction is gone", async || {
-        effects(&app.db.pool).await == 0
+        effects(&app.core_db.pool).await == 0
     })
     .await;
 
     let healthy = Recorder::new(Behaviour::Succeed);
     let (stop, task) = start(&app, &client, spec("test-killed"), healthy.clone());
     wait_until("the event is redelivered and handled", async || {
-        effects(&app.db.pool).await == 1
+        effects(&app.core_db.pool).await == 1
     })
     .await;
     let _ = stop.send(true);
     task.await.unwrap();
-    assert_eq!(effects(&app.db.pool).await, 1);
+    assert_eq!(effects(&app.core_db.pool).await, 1);
     assert_eq!(healthy.calls.load(Ordering::SeqCst), 1);
 }
 
@@ -233,7 +253,7 @@ async fn an_event_that_keeps_failing_is_dead_lettered_then_replayed() {
     let event = event();
     publish(&js, &app.events, &event).await;
     wait_until("the event is dead-lettered", async || {
-        !consumer::list_dead_letters(&app.db.pool, "test-failing")
+        !consumer::list_dead_letters(&app.core_db.pool, "test-failing")
             .await
             .unwrap()
             .is_empty()
@@ -247,31 +267,33 @@ async fn an_event_that_keeps_failing_is_dead_lettered_then_replayed() {
         "max_deliver attempts"
     );
     assert_eq!(
-        effects(&app.db.pool).await,
+        effects(&app.core_db.pool).await,
         0,
         "failed attempts leave no effect"
     );
-    let letters = consumer::list_dead_letters(&app.db.pool, "test-failing")
+    let letters = consumer::list_dead_letters(&app.core_db.pool, "test-failing")
         .await
         .unwrap();
     assert_eq!((letters[0].event_id, letters[0].attempts), (event.id, 3));
     assert!(letters[0].error.contains("mail server is down"));
 
     let fixed = Recorder::new(Behaviour::Succeed);
-    let outcome = consumer::replay_dead_letter(&app.db.pool, "test-failing", event.id, &fixed)
+    let outcome = consumer::replay_dead_letter(&app.core_db.pool, "test-failing", event.id, &fixed)
         .await
         .unwrap();
     assert_eq!(outcome, Outcome::Processed);
-    assert_eq!(effects(&app.db.pool).await, 1);
-    assert!(consumer::list_dead_letters(&app.db.pool, "test-failing")
-        .await
-        .unwrap()
-        .is_empty());
-    let again = consumer::replay_dead_letter(&app.db.pool, "test-failing", event.id, &fixed)
+    assert_eq!(effects(&app.core_db.pool).await, 1);
+    assert!(
+        consumer::list_dead_letters(&app.core_db.pool, "test-failing")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = consumer::replay_dead_letter(&app.core_db.pool, "test-failing", event.id, &fixed)
         .await
         .unwrap();
     assert_eq!(again, Outcome::AlreadyProcessed);
-    assert_eq!(effects(&app.db.pool).await, 1);
+    assert_eq!(effects(&app.core_db.pool).await, 1);
 }
 
 #[tokio::test]
@@ -282,7 +304,7 @@ async fn a_permanent_failure_is_dead_lettered_at_once() {
     let (stop, task) = start(&app, &client, spec("test-permanent"), failing.clone());
     publish(&js, &app.events, &event()).await;
     wait_until("the event is dead-lettered", async || {
-        !consumer::list_dead_letters(&app.db.pool, "test-permanent")
+        !consumer::list_dead_letters(&app.core_db.pool, "test-permanent")
             .await
             .unwrap()
             .is_empty()
@@ -291,7 +313,7 @@ async fn a_permanent_failure_is_dead_lettered_at_once() {
     let _ = stop.send(true);
     task.await.unwrap();
     assert_eq!(failing.calls.load(Ordering::SeqCst), 1);
-    let letters = consumer::list_dead_letters(&app.db.pool, "test-permanent")
+    let letters = consumer::list_dead_letters(&app.core_db.pool, "test-permanent")
         .await
         .unwrap();
     assert_eq!(letters[0].attempts, 1);
@@ -301,12 +323,12 @@ async fn a_permanent_failure_is_dead_lettered_at_once() {
 async fn an_unreadable_message_is_dead_lettered_not_dropped() {
     let app = spawn_app().await;
     sqlx::query("create table test_effects (event_id uuid not null)")
-        .execute(&app.db.pool)
+        .execute(&app.core_db.pool)
         .await
         .unwrap();
     let handler = Recorder::new(Behaviour::Succeed);
     let outcome = consumer::handle_message(
-        &app.db.pool,
+        &app.core_db.pool,
         &spec("test-unreadable"),
         &handler,
         b"not json",
@@ -315,7 +337,7 @@ async fn an_unreadable_message_is_dead_lettered_not_dropped() {
     .await
     .unwrap();
     assert_eq!(outcome, Outcome::DeadLettered);
-    let letters = consumer::list_dead_letters(&app.db.pool, "test-unreadable")
+    let letters = consumer::list_dead_letters(&app.core_db.pool, "test-unreadable")
         .await
         .unwrap();
     assert_eq!(letters.len(), 1);

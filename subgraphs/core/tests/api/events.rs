@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use async_nats::jetstream;
-use serde_json::{json, Value};
-use subgraph_kit::{
-    events::{record, Envelope, EventsSettings, Relay},
-    testing::{isolated_events, wait_for, NatsServer},
+use crm_test_support::{
+    nats::{isolated_events, NatsServer},
+    wait_for,
 };
+use serde_json::{json, Value};
+use subgraph_kit::events::{record, Envelope, EventsSettings, Relay};
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -170,7 +171,7 @@ async fn a_refused_mutation_records_no_event() {
     assert_eq!(invalid.error_code(), "VALIDATION");
     let recorded: i64 =
         sqlx::query_scalar("select count(*) from outbox where event_type = 'client.created'")
-            .fetch_one(&app.db.pool)
+            .fetch_one(&app.core_db.pool)
             .await
             .unwrap();
     assert_eq!(recorded, 1);
@@ -187,7 +188,7 @@ async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_ba
     nats.stop();
     let created = create_client(&owner, person("Dupont", "06 12 34 56 78")).await;
     let pending: i64 = sqlx::query_scalar("select count(*) from outbox where published_at is null")
-        .fetch_one(&app.db.pool)
+        .fetch_one(&app.core_db.pool)
         .await
         .unwrap();
     assert_eq!(pending, 1, "the event waits in the outbox");
@@ -202,7 +203,7 @@ async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_ba
     let published = wait_for(Duration::from_secs(10), || async {
         let pending: i64 =
             sqlx::query_scalar("select count(*) from outbox where published_at is null")
-                .fetch_one(&app.db.pool)
+                .fetch_one(&app.core_db.pool)
                 .await
                 .ok()?;
         (pending == 0).then_some(())
@@ -220,16 +221,25 @@ async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_ba
 async fn concurrent_relays_publish_each_event_exactly_once() {
     let app = spawn_app().await;
     let organisation = Uuid::new_v4();
-    let mut tx = app.db.pool.begin().await.unwrap();
+    let mut tx = app.core_db.pool.begin().await.unwrap();
     for i in 0..300 {
-        let envelope =
-            Envelope::new("test.happened", 1, organisation, None, json!({"n": i})).unwrap();
+        let envelope = Envelope {
+            id: Uuid::now_v7(),
+            event_type: "test.happened".into(),
+            version: 1,
+            organisation_id: organisation,
+            occurred_at: chrono::Utc::now(),
+            correlation_id: None,
+            causation_id: None,
+            trace_context: None,
+            payload: json!({"n": i}),
+        };
         record(&mut tx, &envelope).await.unwrap();
     }
     tx.commit().await.unwrap();
 
     let relay = |_: u8| {
-        let (pool, events) = (app.db.pool.clone(), app.events.clone());
+        let (pool, events) = (app.core_db.pool.clone(), app.events.clone());
         async move {
             let client = async_nats::connect(events.nats_url.as_str()).await.unwrap();
             Relay::new(pool, client, events).drain().await.unwrap()

@@ -57,7 +57,7 @@ async fn an_expired_invitation_is_refused_and_can_be_replaced() {
     let owner = app.sign_up("owner@example.fr", "Acme").await;
     let token = invite(&owner, "late@example.fr", "MEMBER").await;
     sqlx::query("update invitations set expires_at = now() - interval '1 minute'")
-        .execute(&app.db.pool)
+        .execute(&app.core_db.pool)
         .await
         .unwrap();
     let response = app.anonymous().run(ACCEPT, new_account(&token)).await;

@@ -2,9 +2,11 @@
 //! test, driven over HTTP like the gateway drives it.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(unreachable_pub)] // test modules share their helpers with `pub`
 
 mod clients;
 mod consumers;
+mod directory;
 mod entities;
 mod events;
 mod helpers;

@@ -236,7 +236,7 @@ async fn admins_rename_the_organisation_with_a_valid_name() {
     assert_eq!(empty.error_code(), "VALIDATION");
     assert_eq!(empty.errors()[0]["extensions"]["field"], "name");
     let name: String = sqlx::query_scalar("select name from organisations")
-        .fetch_one(&app.db.pool)
+        .fetch_one(&app.core_db.pool)
         .await
         .unwrap();
     assert_eq!(name, "Acme Group");
@@ -249,7 +249,7 @@ async fn internal_errors_reach_the_client_without_details() {
     create_client(&owner, person("Dupont", "06 12 34 56 78")).await;
     // Break the database under the running app.
     sqlx::query("drop table addresses")
-        .execute(&app.db.pool)
+        .execute(&app.core_db.pool)
         .await
         .unwrap();
     let response = owner

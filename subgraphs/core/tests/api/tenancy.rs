@@ -54,7 +54,7 @@ async fn snapshot(app: &TestApp, organisation_id: &str) -> String {
          ) x(t) order by 1",
     )
     .bind(organisation_id)
-    .fetch_all(&app.db.pool)
+    .fetch_all(&app.core_db.pool)
     .await
     .unwrap();
     rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n")

@@ -43,6 +43,7 @@ pub struct ActivityRow {
 }
 
 /// Gives an organisation the default types it lacks.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn ensure_default_types(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -61,6 +62,7 @@ pub async fn ensure_default_types(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_types(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -71,6 +73,7 @@ pub async fn list_types(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_type(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -83,6 +86,7 @@ pub async fn find_type(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_type(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -98,6 +102,7 @@ pub async fn insert_type(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_type(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -120,6 +125,7 @@ pub struct NewActivity<'a> {
     pub contract_id: Option<Uuid>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_activity(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -143,6 +149,7 @@ pub async fn insert_activity(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_activity(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -155,6 +162,21 @@ pub async fn find_activity(
         .await
 }
 
+/// Activities by id: the one statement behind an `_entities` batch.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn activities_by_ids(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<ActivityRow>> {
+    sqlx::query_as("select * from activities where organisation_id = $1 and id = any($2)")
+        .bind(organisation_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_activity(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -169,6 +191,7 @@ pub async fn delete_activity(
 }
 
 /// A page of the organisation's activities, newest first, optionally of one client.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_activities_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,
@@ -200,6 +223,7 @@ pub async fn list_activities_page(
 }
 
 /// Activities of each of `client_ids`, newest first: one statement per batch.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn activities_of_clients(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -216,6 +240,7 @@ pub async fn activities_of_clients(
 }
 
 /// Activity types by id (for batched resolution).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn types_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

@@ -34,6 +34,7 @@ pub struct NewEmail<'a> {
 pub const CHANNEL: &str = "emails";
 
 /// Queues a message in the caller's transaction (once per event and template).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_email(tx: &mut sqlx::PgConnection, e: NewEmail<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "insert into emails (id, organisation_id, recipient, subject, body_text, template, source_event_id)
@@ -57,6 +58,7 @@ pub async fn queue_email(tx: &mut sqlx::PgConnection, e: NewEmail<'_>) -> sqlx::
 }
 
 /// Due messages, locked for this mailer.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_due(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<EmailRow>> {
     sqlx::query_as(
         "select * from emails where status = 'PENDING' and next_attempt_at <= now()
@@ -67,6 +69,7 @@ pub async fn lock_due(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<E
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
     sqlx::query("update emails set status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = null where id = $1")
         .bind(id)
@@ -76,6 +79,7 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
 }
 
 /// Records a failed attempt: retried after `retry_in_seconds`, or FAILED when `give_up`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -99,6 +103,7 @@ pub async fn mark_failed(
 }
 
 /// The organisation's messages, newest first, optionally in one status.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_emails(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

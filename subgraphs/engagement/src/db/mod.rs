@@ -3,6 +3,5 @@
 
 pub mod activity;
 pub mod email;
-pub mod member;
 pub mod notification;
 pub mod task;

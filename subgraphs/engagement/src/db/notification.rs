@@ -31,7 +31,23 @@ pub struct NewNotification<'a> {
     pub source_event_id: Option<Uuid>,
 }
 
+/// Notifications by id: the one statement behind an `_entities` batch (the resolver keeps the
+/// caller's own).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn notifications_by_ids(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<NotificationRow>> {
+    sqlx::query_as("select * from notifications where organisation_id = $1 and id = any($2)")
+        .bind(organisation_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
 /// Inserts unless the same event already notified this user; returns the row when new.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_notification(
     db: impl PgExecutor<'_>,
     n: NewNotification<'_>,
@@ -56,6 +72,7 @@ pub async fn insert_notification(
 }
 
 /// A page of the user's notifications, newest first, and how many match.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_notifications_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,
@@ -93,6 +110,7 @@ pub async fn list_notifications_page(
     Ok((rows, total))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn unread_count(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -106,6 +124,7 @@ pub async fn unread_count(
 }
 
 /// Marks one of the user's notifications read (idempotent); `None` when it is not theirs.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn mark_read(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -124,6 +143,7 @@ pub async fn mark_read(
 }
 
 /// Marks all the user's notifications read; returns how many changed.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn mark_all_read(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -140,6 +160,7 @@ pub async fn mark_all_read(
 }
 
 /// Deletes the organisation's read notifications older than `days`; returns how many.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn purge_read_older_than(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

@@ -55,6 +55,7 @@ fn bind_fields<'q>(query: TaskQuery<'q>, t: &'q TaskFields) -> TaskQuery<'q> {
         .bind(t.invoice_id)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_task(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -71,6 +72,7 @@ pub async fn insert_task(
     bind_fields(query, t).bind(created_by).fetch_one(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_task(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -87,6 +89,7 @@ pub async fn update_task(
     bind_fields(query, t).fetch_optional(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_task(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -99,6 +102,7 @@ pub async fn lock_task(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_task(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -111,6 +115,7 @@ pub async fn find_task(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -157,6 +162,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &Ta
 }
 
 /// A page of tasks by due date (undated last), and how many match.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_tasks_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,
@@ -188,6 +194,7 @@ pub async fn list_tasks_page(
 }
 
 /// Tasks per status, and open tasks past due.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn task_stats(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -205,7 +212,22 @@ pub async fn task_stats(
     .await
 }
 
+/// Tasks by id: the one statement behind an `_entities` batch.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn tasks_by_ids(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as("select * from tasks where organisation_id = $1 and id = any($2)")
+        .bind(organisation_id)
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
 /// Tasks about each of `client_ids`, by due date: one statement per batch.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn tasks_of_clients(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

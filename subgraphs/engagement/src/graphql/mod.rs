@@ -1,18 +1,18 @@
-//! Engagement's GraphQL schema: notifications, the fields it contributes to core's `User`,
-//! and references to core's `Client` that the gateway resolves.
+//! Engagement's GraphQL schema: notifications, tasks, activities and e-mail; the fields it
+//! contributes to core's `User` and `Client`; the live subscriptions.
 
+pub mod loaders;
 pub mod subscription;
 pub mod types;
 
-use async_graphql::{Context, MergedObject, SDLExportOptions, Schema, ID};
+use async_graphql::{Context, MergedObject};
 use sqlx::PgPool;
-use subgraph_kit::server::RequestContext;
-use uuid::Uuid;
+use subgraph_kit::{directory::Directory, server::RequestContext};
 
-use crate::error::Error;
+pub(crate) use subgraph_kit::graphql::{load_one, parse_id};
 use subscription::Subscription;
 use types::{
-    activity, email, notification,
+    activity, email, entities,
     notification::{NotificationMutation, NotificationQuery},
     task,
 };
@@ -24,6 +24,8 @@ pub struct EngagementState {
     /// Live subscriptions listen on NATS subjects.
     pub nats: async_nats::Client,
     pub events: subgraph_kit::events::EventsSettings,
+    /// Core's members (and clients, sociétés), read through to core on a miss.
+    pub directory: Directory,
 }
 
 #[derive(MergedObject, Default)]
@@ -32,7 +34,7 @@ pub struct Query(
     task::TaskQuery,
     activity::ActivityQuery,
     email::EmailQuery,
-    notification::EntityQuery,
+    entities::EntityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -42,63 +44,17 @@ pub struct Mutation(
     activity::ActivityMutation,
 );
 
-pub type EngagementSchema = Schema<Query, Mutation, Subscription>;
+pub type EngagementSchema = async_graphql::Schema<Query, Mutation, Subscription>;
 
 pub fn build_schema(state: EngagementState) -> EngagementSchema {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .limit_depth(16)
-        .limit_complexity(5_000)
-        .data(state)
-        .finish()
+    subgraph_kit::graphql::schema().data(state).finish()
 }
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/engagement.graphql` commits it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation())
+    subgraph_kit::graphql::sdl::<Query, Mutation, Subscription>()
 }
 
 pub(crate) fn parts<'a>(ctx: &'a Context<'_>) -> (&'a EngagementState, &'a RequestContext) {
-    (
-        ctx.data_unchecked::<EngagementState>(),
-        ctx.data_unchecked::<RequestContext>(),
-    )
-}
-
-pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::Invalid(subgraph_kit::error::Invalid::new(
-            field,
-            "is not a valid id",
-        ))
-    })
-}
-
-/// Gives each request DataLoaders bound to the caller's organisation.
-pub fn attach_request_data(pool: PgPool) -> subgraph_kit::server::AttachRequestData {
-    std::sync::Arc::new(
-        move |request, context: &RequestContext| match context.tenant() {
-            Ok(tenant) => request
-                .data(async_graphql::dataloader::DataLoader::new(
-                    task::ClientTasksLoader {
-                        pool: pool.clone(),
-                        organisation_id: tenant.organisation_id,
-                    },
-                    tokio::spawn,
-                ))
-                .data(async_graphql::dataloader::DataLoader::new(
-                    activity::ActivityLoader {
-                        pool: pool.clone(),
-                        organisation_id: tenant.organisation_id,
-                    },
-                    tokio::spawn,
-                )),
-            Err(_) => request,
-        },
-    )
+    subgraph_kit::graphql::parts(ctx)
 }

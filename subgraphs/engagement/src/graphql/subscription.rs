@@ -37,6 +37,7 @@ async fn listen<T: DeserializeOwned + Send + 'static>(
         .filter_map(|message| async move { serde_json::from_slice::<T>(&message.payload).ok() }))
 }
 
+#[derive(Default)]
 pub struct Subscription;
 
 #[async_graphql::Subscription]

@@ -8,8 +8,8 @@ use std::{
 };
 
 use async_nats::jetstream;
+use crm_test_support::wait_for;
 use serde_json::json;
-use subgraph_kit::testing::wait_for;
 
 use crate::helpers::{spawn_core_only, TestApps};
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use async_nats::{header::HeaderMap, jetstream};
+use crm_test_support::{wait_for, GraphqlClient};
 use serde_json::json;
-use subgraph_kit::testing::{wait_for, GraphqlClient};
 
 use crate::helpers::*;
 
@@ -23,7 +23,7 @@ async fn create_client_with_email(session: &Session, name: &str, email: Option<&
 async fn wait_for_messages(
     apps: &TestApps,
     count: usize,
-) -> Vec<subgraph_kit::testing::SmtpMessage> {
+) -> Vec<crm_test_support::smtp::SmtpMessage> {
     wait_for(Duration::from_secs(20), || async {
         let messages = apps.smtp.messages();
         (messages.len() >= count).then_some(messages)

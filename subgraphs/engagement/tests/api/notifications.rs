@@ -111,11 +111,11 @@ async fn bad_input_and_missing_rights_are_refused() {
             .error_code(),
         "FORBIDDEN"
     );
-    let anonymous = subgraph_kit::testing::GraphqlClient::new(&apps.url)
+    let anonymous = crm_test_support::GraphqlClient::new(&apps.url)
         .run(LIST, json!({}))
         .await;
     assert_eq!(anonymous.error_code(), "UNAUTHENTICATED");
-    let forged = subgraph_kit::testing::GraphqlClient::new(&apps.url)
+    let forged = crm_test_support::GraphqlClient::new(&apps.url)
         .with_token("forged")
         .run(LIST, json!({}))
         .await;

@@ -94,7 +94,7 @@ async fn views_and_stats_count_open_late_and_ended_tasks() {
         .await
         .data();
 
-    let titles = |response: &subgraph_kit::testing::GqlResponse| -> Vec<String> {
+    let titles = |response: &crm_test_support::GqlResponse| -> Vec<String> {
         response.data()["tasks"]["edges"]
             .as_array()
             .unwrap()

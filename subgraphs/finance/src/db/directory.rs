@@ -1,7 +1,10 @@
-//! What finance knows of core's data, from core's events: clients (with the identity an
-//! invoice starts from) and sociétés.
+//! What finance keeps of a client beyond the kit's directory projection: the identity and
+//! billing address an invoice starts from (written by the directory hook, from core's events
+//! or from core itself on a miss).
 
-use sqlx::PgExecutor;
+use crm_events::directory::ClientSnapshot;
+use sqlx::{PgConnection, PgExecutor};
+use subgraph_kit::directory::DirectoryHook;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,39 +24,43 @@ pub struct ClientRow {
     pub billing_country: Option<String>,
 }
 
-pub async fn upsert_client(db: impl PgExecutor<'_>, c: &ClientRow) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into clients (organisation_id, id, name, siren, vat_number, email, payment_terms_days,
-                              deleted, billing_line1, billing_line2, billing_postal_code,
-                              billing_city, billing_country)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         on conflict (organisation_id, id) do update set name = excluded.name, siren = excluded.siren,
-             vat_number = excluded.vat_number, email = excluded.email,
-             payment_terms_days = excluded.payment_terms_days, deleted = excluded.deleted,
-             billing_line1 = excluded.billing_line1, billing_line2 = excluded.billing_line2,
-             billing_postal_code = excluded.billing_postal_code,
-             billing_city = excluded.billing_city, billing_country = excluded.billing_country,
-             updated_at = now()",
-    )
-    .bind(c.organisation_id)
-    .bind(c.id)
-    .bind(&c.name)
-    .bind(&c.siren)
-    .bind(&c.vat_number)
-    .bind(&c.email)
-    .bind(c.payment_terms_days)
-    .bind(c.deleted)
-    .bind(&c.billing_line1)
-    .bind(&c.billing_line2)
-    .bind(&c.billing_postal_code)
-    .bind(&c.billing_city)
-    .bind(&c.billing_country)
-    .execute(db)
-    .await?;
-    Ok(())
+/// Keeps a client's identity and billing address next to the kit's row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BillingIdentity;
+
+impl DirectoryHook for BillingIdentity {
+    async fn client_changed(
+        &self,
+        tx: &mut PgConnection,
+        organisation_id: Uuid,
+        c: &ClientSnapshot,
+    ) -> sqlx::Result<()> {
+        let address = c.billing_address.as_ref();
+        sqlx::query(
+            "update clients set siren = $3, vat_number = $4, email = $5, payment_terms_days = $6,
+                    billing_line1 = $7, billing_line2 = $8, billing_postal_code = $9,
+                    billing_city = $10, billing_country = $11
+             where organisation_id = $1 and id = $2",
+        )
+        .bind(organisation_id)
+        .bind(c.client_id)
+        .bind(&c.siren)
+        .bind(&c.vat_number)
+        .bind(&c.email)
+        .bind(c.payment_terms_days)
+        .bind(address.map(|a| &a.line1))
+        .bind(address.and_then(|a| a.line2.as_ref()))
+        .bind(address.map(|a| &a.postal_code))
+        .bind(address.map(|a| &a.city))
+        .bind(address.map(|a| &a.country))
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
 }
 
 /// A client of the organisation, not deleted.
+#[tracing::instrument(skip(db))]
 pub async fn find_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -70,47 +77,24 @@ pub async fn find_client(
     .await
 }
 
-pub async fn upsert_societe(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    id: Uuid,
-    name: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into societes (organisation_id, id, name) values ($1, $2, $3)
-         on conflict (organisation_id, id) do update set name = excluded.name, updated_at = now()",
-    )
-    .bind(organisation_id)
-    .bind(id)
-    .bind(name)
-    .execute(db)
-    .await?;
-    Ok(())
+/// How many sociétés an organisation has, as far as drafting an invoice cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Societes {
+    None,
+    One(Uuid),
+    Several,
 }
 
-pub async fn delete_societe(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    id: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query("delete from societes where organisation_id = $1 and id = $2")
-        .bind(organisation_id)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-pub async fn societe_exists(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    id: Uuid,
-) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists(select 1 from societes where organisation_id = $1 and id = $2)",
-    )
-    .bind(organisation_id)
-    .bind(id)
-    .fetch_one(db)
-    .await
+#[tracing::instrument(skip(db))]
+pub async fn societes_of(db: impl PgExecutor<'_>, organisation_id: Uuid) -> sqlx::Result<Societes> {
+    let ids: Vec<Uuid> =
+        sqlx::query_scalar("select id from societes where organisation_id = $1 limit 2")
+            .bind(organisation_id)
+            .fetch_all(db)
+            .await?;
+    Ok(match ids.as_slice() {
+        [] => Societes::None,
+        [one] => Societes::One(*one),
+        _ => Societes::Several,
+    })
 }

@@ -6,7 +6,9 @@ use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use subgraph_kit::pagination::{push_after_desc, PageRequest};
 use uuid::Uuid;
 
-use crate::domain::invoice::{InvoiceKind, InvoiceStatus, OperationNature};
+use crate::domain::invoice::{
+    invoice_totals, vat_breakdown, InvoiceKind, InvoiceStatus, OperationNature, VatCategory,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvoiceRow {
@@ -103,6 +105,7 @@ fn bind_fields<'q>(query: InvoiceQuery<'q>, f: &'q DraftFields) -> InvoiceQuery<
         .bind(&f.notes)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn insert_draft(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -134,6 +137,7 @@ pub async fn insert_draft(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn update_draft(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -153,6 +157,7 @@ pub async fn update_draft(
     bind_fields(query, f).fetch_one(db).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_invoice(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -165,6 +170,7 @@ pub async fn find_invoice(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lock_invoice(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -177,6 +183,7 @@ pub async fn lock_invoice(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn invoices_by_ids(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -190,23 +197,41 @@ pub async fn invoices_by_ids(
 }
 
 /// Invoices of many clients (or contracts), newest first.
-pub async fn invoices_of(
+/// The invoices of many clients, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn invoices_of_clients(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
-    column: &'static str,
-    ids: &[Uuid],
+    client_ids: &[Uuid],
 ) -> sqlx::Result<Vec<InvoiceRow>> {
-    let sql = match column {
-        "contract_id" => "select * from invoices where organisation_id = $1 and contract_id = any($2) order by created_at desc, id desc",
-        _ => "select * from invoices where organisation_id = $1 and client_id = any($2) order by created_at desc, id desc",
-    };
-    sqlx::query_as(sql)
-        .bind(organisation_id)
-        .bind(ids)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(
+        "select * from invoices where organisation_id = $1 and client_id = any($2)
+         order by created_at desc, id desc",
+    )
+    .bind(organisation_id)
+    .bind(client_ids)
+    .fetch_all(db)
+    .await
 }
 
+/// The invoices of many contracts, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn invoices_of_contracts(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    contract_ids: &[Uuid],
+) -> sqlx::Result<Vec<InvoiceRow>> {
+    sqlx::query_as(
+        "select * from invoices where organisation_id = $1 and contract_id = any($2)
+         order by created_at desc, id desc",
+    )
+    .bind(organisation_id)
+    .bind(contract_ids)
+    .fetch_all(db)
+    .await
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_draft(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -253,7 +278,37 @@ pub struct LineFields {
     pub totals: subgraph_kit::money::Totals,
 }
 
+/// The totals of lines: per VAT category and rate (tax per group, BR-CO-17), then summed.
+pub fn totals_of(lines: &[LineFields]) -> subgraph_kit::money::Totals {
+    let nets: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            (
+                VatCategory::parse(l.vat_category).unwrap_or(VatCategory::Standard),
+                l.vat_rate,
+                l.totals.excl_vat,
+            )
+        })
+        .collect();
+    invoice_totals(&vat_breakdown(&nets))
+}
+
+/// Each stored line's VAT category, rate and amount excl. VAT, for the VAT breakdown.
+pub fn nets(lines: &[LineRow]) -> Vec<(VatCategory, Decimal, Decimal)> {
+    lines
+        .iter()
+        .map(|l| {
+            (
+                VatCategory::parse(&l.vat_category).unwrap_or(VatCategory::Standard),
+                l.vat_rate,
+                l.total_excl_vat,
+            )
+        })
+        .collect()
+}
+
 /// Replaces the lines of an invoice and sets its totals (in the caller's transaction).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn replace_lines(
     db: &mut PgConnection,
     organisation_id: Uuid,
@@ -304,6 +359,7 @@ pub async fn replace_lines(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn lines_of(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -322,6 +378,7 @@ pub async fn lines_of(
 /// Takes the next number of a series: the counter row is created or incremented and stays
 /// locked until the transaction ends, so concurrent issuers queue and no number is skipped
 /// or given twice. Returns the sequence and the chain hash of the series' last document.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn next_sequence(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -344,6 +401,7 @@ pub async fn next_sequence(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_chain(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -384,6 +442,7 @@ pub struct Issue<'a> {
     pub by: Uuid,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn mark_issued(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -416,6 +475,7 @@ pub async fn mark_issued(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -436,6 +496,7 @@ pub async fn set_status(
 }
 
 /// The incl. VAT total already credited on an invoice by issued credit notes.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn credited(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -448,61 +509,6 @@ pub async fn credited(
     .bind(organisation_id)
     .bind(invoice_id)
     .fetch_one(db)
-    .await
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PaymentRow {
-    pub id: Uuid,
-    pub organisation_id: Uuid,
-    pub invoice_id: Uuid,
-    pub amount: Decimal,
-    pub paid_on: NaiveDate,
-    pub method: crate::graphql::types::invoice::PaymentMethod,
-    pub reference: Option<String>,
-    pub recorded_by: Uuid,
-    pub recorded_at: DateTime<Utc>,
-}
-
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_payment(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    invoice_id: Uuid,
-    amount: Decimal,
-    paid_on: NaiveDate,
-    method: crate::graphql::types::invoice::PaymentMethod,
-    reference: Option<&str>,
-    by: Uuid,
-) -> sqlx::Result<PaymentRow> {
-    sqlx::query_as(
-        "insert into invoice_payments (id, organisation_id, invoice_id, amount, paid_on, method,
-                                       reference, recorded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning *",
-    )
-    .bind(Uuid::now_v7())
-    .bind(organisation_id)
-    .bind(invoice_id)
-    .bind(amount)
-    .bind(paid_on)
-    .bind(method)
-    .bind(reference)
-    .bind(by)
-    .fetch_one(db)
-    .await
-}
-
-pub async fn payments_of(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    invoice_id: Uuid,
-) -> sqlx::Result<Vec<PaymentRow>> {
-    sqlx::query_as(
-        "select * from invoice_payments where organisation_id = $1 and invoice_id = $2 order by paid_on, id",
-    )
-    .bind(organisation_id)
-    .bind(invoice_id)
-    .fetch_all(db)
     .await
 }
 
@@ -543,6 +549,7 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &In
 }
 
 /// A page of invoices, newest first, and how many match.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_invoices_page(
     db: &sqlx::PgPool,
     organisation_id: Uuid,
@@ -562,6 +569,7 @@ pub async fn list_invoices_page(
 }
 
 /// Issued documents of a société in a period, in issue order (FEC).
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn issued_between(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

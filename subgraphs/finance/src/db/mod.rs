@@ -3,4 +3,5 @@
 
 pub mod directory;
 pub mod invoice;
+pub mod payment;
 pub mod settings;

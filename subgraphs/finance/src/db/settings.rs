@@ -55,6 +55,7 @@ pub struct SettingsFields {
     pub vat_on_debits: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn upsert_settings(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -104,6 +105,7 @@ pub async fn upsert_settings(
 }
 
 /// Sets or clears the logo; `None` when the société has no settings.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn set_logo(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -126,6 +128,7 @@ pub async fn set_logo(
     .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn find_settings(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,

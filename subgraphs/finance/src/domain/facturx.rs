@@ -223,6 +223,19 @@ pub fn cii_xml(doc: &Document) -> String {
     let mut x = String::with_capacity(8 * 1024);
     x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.push_str("<rsm:CrossIndustryInvoice xmlns:rsm=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\" xmlns:qdt=\"urn:un:unece:uncefact:data:standard:QualifiedDataType:100\" xmlns:ram=\"urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100\" xmlns:udt=\"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100\">");
+    document_header(&mut x, doc);
+    for line in &doc.lines {
+        line_item(&mut x, line);
+    }
+    header_agreement_and_delivery(&mut x, doc);
+    payment_means(&mut x, doc);
+    settlement(&mut x, doc);
+    x.push_str("</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>\n");
+    x
+}
+
+/// The document context (framework, guideline) and the document (number, type, date, notes).
+fn document_header(x: &mut String, doc: &Document) {
     // BT-23, the French invoicing framework: B1 goods, S1 services, M1 mixed (an invoice
     // submitted for payment).
     let framework = match doc.nature {
@@ -243,48 +256,54 @@ pub fn cii_xml(doc: &Document) -> String {
         date(doc.issue_date)
     );
     for (content, subject) in mentions(doc) {
-        note(&mut x, &content, subject);
+        note(x, &content, subject);
     }
     x.push_str("</rsm:ExchangedDocument><rsm:SupplyChainTradeTransaction>");
-    for line in &doc.lines {
+}
+
+/// One invoice line (BG-25).
+fn line_item(x: &mut String, line: &Line) {
+    let _ = write!(
+        x,
+        "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>{}</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct>",
+        line.position
+    );
+    if let Some(reference) = &line.product_reference {
         let _ = write!(
             x,
-            "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>{}</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct>",
-            line.position
-        );
-        if let Some(reference) = &line.product_reference {
-            let _ = write!(
-                x,
-                "<ram:SellerAssignedID>{}</ram:SellerAssignedID>",
-                esc(reference)
-            );
-        }
-        let _ = write!(
-            x,
-            "<ram:Name>{}</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"{}\">{}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>{}</ram:CategoryCode><ram:RateApplicablePercent>{}</ram:RateApplicablePercent></ram:ApplicableTradeTax>",
-            esc(&line.description),
-            amount(line.unit_price),
-            esc(&line.unit_code),
-            plain(line.quantity),
-            line.category.code(),
-            plain(line.vat_rate)
-        );
-        if !line.discount.is_zero() {
-            let _ = write!(
-                x,
-                "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator><ram:ActualAmount>{}</ram:ActualAmount><ram:Reason>Remise</ram:Reason></ram:SpecifiedTradeAllowanceCharge>",
-                amount(line.discount)
-            );
-        }
-        let _ = write!(
-            x,
-            "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>",
-            amount(line.net)
+            "<ram:SellerAssignedID>{}</ram:SellerAssignedID>",
+            esc(reference)
         );
     }
+    let _ = write!(
+        x,
+        "<ram:Name>{}</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"{}\">{}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement><ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>{}</ram:CategoryCode><ram:RateApplicablePercent>{}</ram:RateApplicablePercent></ram:ApplicableTradeTax>",
+        esc(&line.description),
+        amount(line.unit_price),
+        esc(&line.unit_code),
+        plain(line.quantity),
+        line.category.code(),
+        plain(line.vat_rate)
+    );
+    if !line.discount.is_zero() {
+        let _ = write!(
+            x,
+            "<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator><ram:ActualAmount>{}</ram:ActualAmount><ram:Reason>Remise</ram:Reason></ram:SpecifiedTradeAllowanceCharge>",
+            amount(line.discount)
+        );
+    }
+    let _ = write!(
+        x,
+        "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>",
+        amount(line.net)
+    );
+}
+
+/// The parties, the contract reference and the delivery date.
+fn header_agreement_and_delivery(x: &mut String, doc: &Document) {
     x.push_str("<ram:ApplicableHeaderTradeAgreement>");
-    party(&mut x, "SellerTradeParty", &doc.seller);
-    party(&mut x, "BuyerTradeParty", &doc.buyer);
+    party(x, "SellerTradeParty", &doc.seller);
+    party(x, "BuyerTradeParty", &doc.buyer);
     if let Some(contract) = &doc.contract_reference {
         let _ = write!(
             x,
@@ -298,6 +317,10 @@ pub fn cii_xml(doc: &Document) -> String {
         date(doc.delivery_date),
         esc(&doc.currency)
     );
+}
+
+/// The credit transfer means (BG-16), when the seller has an IBAN.
+fn payment_means(x: &mut String, doc: &Document) {
     if let Some(iban) = &doc.iban {
         let _ = write!(
             x,
@@ -313,6 +336,10 @@ pub fn cii_xml(doc: &Document) -> String {
         }
         x.push_str("</ram:SpecifiedTradeSettlementPaymentMeans>");
     }
+}
+
+/// The VAT breakdown, the terms, the totals and the corrected invoice.
+fn settlement(x: &mut String, doc: &Document) {
     for group in &doc.breakdown {
         let _ = write!(
             x,
@@ -366,8 +393,6 @@ pub fn cii_xml(doc: &Document) -> String {
             issued.format("%Y%m%d")
         );
     }
-    x.push_str("</ram:ApplicableHeaderTradeSettlement></rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>\n");
-    x
 }
 
 /// Runs the repository's Factur-X validator on `xml` (fails closed: a validator that cannot
@@ -443,7 +468,7 @@ pub(crate) mod tests {
         NaiveDate::from_str(s).unwrap_or_default()
     }
 
-    pub fn sample(kind: InvoiceKind) -> Document {
+    pub(crate) fn sample(kind: InvoiceKind) -> Document {
         let lines = vec![
             Line {
                 position: 1,

@@ -20,6 +20,13 @@ pub enum InvoiceKind {
 }
 
 impl InvoiceKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            InvoiceKind::Invoice => "INVOICE",
+            InvoiceKind::CreditNote => "CREDIT_NOTE",
+        }
+    }
+
     pub fn type_code(self) -> &'static str {
         match self {
             InvoiceKind::Invoice => "380",
@@ -238,6 +245,18 @@ impl Compliance {
         let present = value.is_some_and(|v| !v.trim().is_empty());
         self.require(present, field, &format!("{what} is required to issue"));
     }
+}
+
+// How a payment was made (no doc comment: it would become the GraphQL description).
+#[derive(Enum, sqlx::Type, Copy, Clone, Debug, PartialEq, Eq)]
+#[sqlx(type_name = "payment_method", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PaymentMethod {
+    Transfer,
+    SepaDebit,
+    Card,
+    Cheque,
+    Cash,
+    Other,
 }
 
 #[cfg(test)]

@@ -163,6 +163,16 @@ fn cut(text: &str, chars: usize) -> String {
 
 fn layout(doc: &Document) -> Layout {
     let mut l = Layout::new();
+    parties_and_dates(&mut l, doc);
+    l.gap(14.0);
+    lines_table(&mut l, doc);
+    totals(&mut l, doc);
+    terms(&mut l, doc);
+    l
+}
+
+/// The seller, the title and dates, the buyer.
+fn parties_and_dates(l: &mut Layout, doc: &Document) {
     let title = match doc.kind {
         InvoiceKind::Invoice => "FACTURE",
         InvoiceKind::CreditNote => "AVOIR",
@@ -208,8 +218,10 @@ fn layout(doc: &Document) -> Layout {
     if let Some(delivery) = &doc.delivery_address {
         l.line(9.0, false, format!("Adresse de livraison : {delivery}"));
     }
-    l.gap(14.0);
+}
 
+/// The lines, one row each under a header.
+fn lines_table(l: &mut Layout, doc: &Document) {
     let columns = [MARGIN, 300.0, 345.0, 380.0, 440.0, 490.0, 525.0];
     let header = [
         "Désignation",
@@ -244,6 +256,10 @@ fn layout(doc: &Document) -> Layout {
         }
         l.gap(13.0);
     }
+}
+
+/// The VAT breakdown and the totals.
+fn totals(l: &mut Layout, doc: &Document) {
     l.gap(10.0);
     l.line(10.0, true, "TVA");
     for group in &doc.breakdown {
@@ -282,6 +298,10 @@ fn layout(doc: &Document) -> Layout {
             ),
         );
     }
+}
+
+/// Payment terms, bank details and the legal mentions.
+fn terms(l: &mut Layout, doc: &Document) {
     l.gap(12.0);
     l.line(10.0, true, "Conditions et mentions légales");
     l.paragraph(
@@ -310,7 +330,6 @@ fn layout(doc: &Document) -> Layout {
             l.paragraph(8.5, &text, 110);
         }
     }
-    l
 }
 
 fn pdf_date(d: NaiveDate) -> DateTime {

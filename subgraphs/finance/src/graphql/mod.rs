@@ -5,13 +5,13 @@
 pub mod loaders;
 pub mod types;
 
-use async_graphql::{Context, EmptySubscription, MergedObject, SDLExportOptions, Schema, ID};
+use async_graphql::{Context, EmptySubscription, MergedObject};
 use sqlx::PgPool;
-use subgraph_kit::server::RequestContext;
-use uuid::Uuid;
+use subgraph_kit::{directory::Directory, server::RequestContext};
 
-use crate::error::Error;
-use types::{entities, invoice, settings};
+use crate::db::directory::BillingIdentity;
+pub(crate) use subgraph_kit::graphql::{parse_id, parse_opt_id};
+use types::{entities, invoice, invoice_mutation, settings};
 
 /// What resolvers share across requests.
 #[derive(Clone)]
@@ -21,6 +21,8 @@ pub struct FinanceState {
     pub store: std::sync::Arc<crate::storage::LocalStore>,
     /// This subgraph's public base URL (for `pdfUrl`).
     pub public_url: String,
+    /// Core's clients and sociétés, read through to core on a miss.
+    pub directory: Directory<BillingIdentity>,
 }
 
 #[derive(MergedObject, Default)]
@@ -31,53 +33,22 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(invoice::InvoiceMutation, settings::SettingsMutation);
+pub struct Mutation(
+    invoice_mutation::InvoiceMutation,
+    settings::SettingsMutation,
+);
 
-pub type FinanceSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type FinanceSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
 
 pub fn build_schema(state: FinanceState) -> FinanceSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .enable_federation()
-        .limit_depth(16)
-        .limit_complexity(5_000)
-        .data(state)
-        .finish()
+    subgraph_kit::graphql::schema().data(state).finish()
 }
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/finance.graphql` commits it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(SDLExportOptions::new().federation())
+    subgraph_kit::graphql::sdl::<Query, Mutation, EmptySubscription>()
 }
 
 pub(crate) fn parts<'a>(ctx: &'a Context<'_>) -> (&'a FinanceState, &'a RequestContext) {
-    (
-        ctx.data_unchecked::<FinanceState>(),
-        ctx.data_unchecked::<RequestContext>(),
-    )
-}
-
-pub(crate) fn parse_id(field: &str, id: &ID) -> Result<Uuid, Error> {
-    Uuid::parse_str(id.as_str()).map_err(|_| {
-        Error::Invalid(subgraph_kit::error::Invalid::new(
-            field,
-            "is not a valid id",
-        ))
-    })
-}
-
-pub(crate) fn parse_opt_id(field: &str, id: Option<&ID>) -> Result<Option<Uuid>, Error> {
-    id.map(|id| parse_id(field, id)).transpose()
-}
-
-/// Gives each request DataLoaders bound to the caller's organisation.
-pub fn attach_request_data(pool: PgPool) -> subgraph_kit::server::AttachRequestData {
-    std::sync::Arc::new(
-        move |request, context: &RequestContext| match context.tenant() {
-            Ok(tenant) => loaders::attach(request, &pool, tenant.organisation_id),
-            Err(_) => request,
-        },
-    )
+    subgraph_kit::graphql::parts(ctx)
 }

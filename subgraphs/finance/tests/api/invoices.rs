@@ -343,26 +343,24 @@ async fn a_signed_contract_becomes_one_draft_whatever_the_deliveries() {
     let societe = societe_with_settings(&apps, &owner, "Acme SAS", SIREN, VAT).await;
     let client = company(&apps, &owner, "Dupont SA", CLIENT_SIREN).await;
     let contract = uuid::Uuid::new_v4();
-    let event = subgraph_kit::events::Envelope::new(
+    let event = envelope(
         "contract.signed",
-        1,
-        uuid::Uuid::parse_str(&owner.organisation_id).unwrap(),
-        None,
-        json!({"contract": {"contract_id": contract, "reference": "CTR-1", "client_id": client, "societe_id": societe, "signature_date": "2026-01-10"},
-               "lines": [{"product_sku": "ASS-1", "product_name": "Assurance", "description": null, "quantity": "2.000", "unit_price": "19.99", "vat_rate": "20.0"}]}),
-    )
-    .unwrap();
+        &owner.organisation_id,
+        json!({"contract": {"contract_id": contract, "reference": "CTR-1", "client_id": client, "societe_id": societe, "signature_date": "2026-01-10",
+                            "status": "SIGNED", "start_date": "2026-01-01", "billing_frequency": "MONTHLY", "currency": "EUR",
+                            "total_excl_vat": "39.98", "total_vat": "8.00", "total_incl_vat": "47.98"},
+               "lines": [{"line_id": uuid::Uuid::new_v4(), "product_id": uuid::Uuid::new_v4(),
+                          "product_sku": "ASS-1", "product_name": "Assurance", "description": null, "quantity": "2.000", "unit_price": "19.99", "vat_rate": "20.0",
+                          "total_excl_vat": "39.98", "total_vat": "8.00", "total_incl_vat": "47.98"}]}),
+    );
     apps.publish(&event).await;
     apps.publish(&event).await;
     apps.wait_handled(event.id).await;
-    let marker = subgraph_kit::events::Envelope::new(
+    let marker = envelope(
         "contract.signed",
-        1,
-        uuid::Uuid::parse_str(&owner.organisation_id).unwrap(),
-        None,
+        &owner.organisation_id,
         json!({"contract": "not a contract"}),
-    )
-    .unwrap();
+    );
     apps.publish(&marker).await;
     apps.wait_handled(marker.id).await;
     let drafts = owner
@@ -466,4 +464,23 @@ async fn a_draft_starts_from_the_clients_billing_address_as_core_says_it() {
     // With its address, the draft issues as it is.
     let issued = issue(&owner, first["id"].as_str().unwrap(), "2026-01-15").await;
     assert_eq!(issued.data()["issueInvoice"]["number"], "FAC2026-000001");
+}
+
+/// An event as another subgraph publishes it (v1), with a payload written out by hand.
+fn envelope(
+    event_type: &str,
+    organisation_id: &str,
+    payload: serde_json::Value,
+) -> subgraph_kit::events::Envelope {
+    subgraph_kit::events::Envelope {
+        id: uuid::Uuid::now_v7(),
+        event_type: event_type.into(),
+        version: 1,
+        organisation_id: uuid::Uuid::parse_str(organisation_id).unwrap(),
+        occurred_at: chrono::Utc::now(),
+        correlation_id: None,
+        causation_id: None,
+        trace_context: None,
+        payload,
+    }
 }

@@ -2,6 +2,7 @@
 //! on free ports, each over a fresh database, sharing a test-owned stream.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(unreachable_pub)] // test modules share their helpers with `pub`
 
 mod fec;
 mod helpers;

@@ -8,10 +8,11 @@ use rust_decimal::Decimal;
 use subgraph_kit::{
     error::{is_constraint_violation, Invalid},
     pagination::{build_page, Keyset, Page, PageRequest},
+    server::RequestContext,
     Role,
 };
 
-use super::{contract::Contract, contract::Societe, sales_rep::SalesRep};
+use super::{contract::Contract, entities::Societe, sales_rep::SalesRep};
 use crate::{
     db::{
         self,
@@ -27,7 +28,7 @@ use crate::{
         product::ProductCategory,
     },
     error::{Error, Result},
-    graphql::{loaders, parse_id, parse_opt_id, parts},
+    graphql::{loaders, parse_id, parse_opt_id, parts, CommercialState},
 };
 
 /// One version of a commission scale. Versions never change: a revision creates the next.
@@ -263,7 +264,7 @@ pub struct CommissionScaleTermsInput {
 }
 
 async fn scale_terms(
-    pool: &sqlx::PgPool,
+    (state, request): (&CommercialState, &RequestContext),
     org: uuid::Uuid,
     input: CommissionScaleTermsInput,
 ) -> Result<ScaleTerms> {
@@ -298,7 +299,12 @@ async fn scale_terms(
     }
     let societe_id = parse_opt_id("societeId", input.societe_id.as_ref())?;
     if let Some(id) = societe_id {
-        if !db::directory::societe_exists(pool, org, id).await? {
+        let mut conn = state.pool.acquire().await?;
+        if !state
+            .directory
+            .has_societe(&mut conn, request, org, id)
+            .await?
+        {
             return Err(Invalid::new("societeId", "is not a société of the organisation").into());
         }
     }
@@ -458,7 +464,7 @@ impl CommissionMutation {
         let tenant = request.tenant_with_role(Role::Admin)?;
         let org = tenant.organisation_id;
         let code = clean_text("code", &code, 50)?.to_uppercase();
-        let terms = scale_terms(&state.pool, org, input).await?;
+        let terms = scale_terms((state, request), org, input).await?;
         let mut tx = state.pool.begin().await?;
         if !db::scale::lock_versions(&mut *tx, org, &code)
             .await?
@@ -490,7 +496,7 @@ impl CommissionMutation {
         let org = tenant.organisation_id;
         let code = clean_text("code", &code, 50)?.to_uppercase();
         let reason = clean_text("reason", &reason, 1000)?;
-        let terms = scale_terms(&state.pool, org, input).await?;
+        let terms = scale_terms((state, request), org, input).await?;
         let mut tx = state.pool.begin().await?;
         let versions = db::scale::lock_versions(&mut *tx, org, &code).await?;
         let latest = versions

@@ -2,78 +2,39 @@
 //! cancelled through guarded transitions that write history and publish events; and the
 //! `Client.contracts` commercial adds to core's Client. Changes need the MEMBER role.
 
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use sqlx::PgConnection;
 use subgraph_kit::{
-    error::{is_constraint_violation, Invalid},
+    error::{Invalid, ResultExt},
     pagination::{build_page, Keyset, Page, PageRequest},
-    server::Tenant,
     Role,
 };
-use uuid::Uuid;
 
 use super::{
-    catalogue::{sellable_product, Product},
+    catalogue::Product,
     commission::Commission,
+    contract_input::{
+        contract_fields, line_fields, lock_draft, reference_conflict, ContractFilterInput,
+        ContractInput, ContractLineInput, CreateContractInput,
+    },
+    entities::{Client, Societe},
     sales_rep::SalesRep,
 };
 use crate::{
     db::{
         self,
-        commission::ClawbackReason,
-        contract::{ContractFields, ContractRow, HistoryRow, LineFields, LineRow},
+        contract::{ContractRow, HistoryRow, LineRow},
     },
     domain::money::cents,
     domain::{
-        clean_text,
         contract::{BillingFrequency, ContractStatus},
-        money::{parse_amount, parse_quantity, Totals, VatRate},
         optional_text,
-        product::{calculate_price, GridPrice, PriceRequest},
     },
     error::{Error, Result},
-    events::{self, CommercialEvent},
     graphql::{loaders, parse_id, parse_opt_id, parts},
+    ops::{self, contract::Transition},
 };
-
-/// A core client, as commercial extends it: its contracts.
-pub struct Client {
-    pub id: ID,
-}
-
-#[Object]
-impl Client {
-    async fn id(&self) -> &ID {
-        &self.id
-    }
-
-    /// The client's contracts, newest first.
-    async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<Contract>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        Ok(loaders::load::<loaders::ClientContractsLoader>(ctx, id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Contract)
-            .collect())
-    }
-}
-
-/// A core société (legal entity), referenced by contracts and sales reps.
-pub struct Societe {
-    pub id: ID,
-}
-
-#[Object]
-impl Societe {
-    async fn id(&self) -> &ID {
-        &self.id
-    }
-}
 
 /// An agreement with a client: lines of products, dates, a lifecycle.
 pub struct Contract(pub ContractRow);
@@ -271,186 +232,6 @@ impl StatusChange {
     }
 }
 
-#[derive(InputObject)]
-pub struct ContractInput {
-    pub reference: String,
-    pub title: String,
-    pub description: Option<String>,
-    /// A client of the organisation (core).
-    pub client_id: ID,
-    pub societe_id: Option<ID>,
-    pub sales_rep_id: Option<ID>,
-    pub sales_channel: Option<String>,
-    pub start_date: NaiveDate,
-    pub end_date: Option<NaiveDate>,
-    pub billing_frequency: BillingFrequency,
-    pub notes: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct CreateContractInput {
-    #[graphql(flatten)]
-    pub contract: ContractInput,
-    /// Lines to start with; more can be added while the contract is a draft.
-    #[graphql(default)]
-    pub lines: Vec<ContractLineInput>,
-}
-
-#[derive(InputObject)]
-pub struct ContractLineInput {
-    pub product_id: ID,
-    pub description: Option<String>,
-    pub quantity: Decimal,
-    /// Excl. VAT; when omitted, the catalogue's price on the contract's start date (grid,
-    /// promotion, discount).
-    pub unit_price: Option<Decimal>,
-    /// When omitted, the product's.
-    pub vat_rate: Option<Decimal>,
-    pub billing_period: Option<BillingFrequency>,
-}
-
-#[derive(InputObject, Default)]
-pub struct ContractFilterInput {
-    pub status: Option<ContractStatus>,
-    pub client_id: Option<ID>,
-    pub sales_rep_id: Option<ID>,
-    pub societe_id: Option<ID>,
-    /// Part of the reference or title.
-    pub search: Option<String>,
-}
-
-/// Checks a contract's input against the organisation's data.
-async fn contract_fields(
-    tx: &mut PgConnection,
-    org: Uuid,
-    input: ContractInput,
-) -> Result<ContractFields> {
-    if let Some(end) = input.end_date {
-        if end < input.start_date {
-            return Err(Invalid::new("endDate", "is before startDate").into());
-        }
-    }
-    let client_id = parse_id("clientId", &input.client_id)?;
-    if !db::directory::client_exists(&mut *tx, org, client_id).await? {
-        return Err(Invalid::new("clientId", "is not a client of the organisation").into());
-    }
-    let societe_id = parse_opt_id("societeId", input.societe_id.as_ref())?;
-    if let Some(id) = societe_id {
-        if !db::directory::societe_exists(&mut *tx, org, id).await? {
-            return Err(Invalid::new("societeId", "is not a société of the organisation").into());
-        }
-    }
-    let sales_rep_id = parse_opt_id("salesRepId", input.sales_rep_id.as_ref())?;
-    if let Some(id) = sales_rep_id {
-        match db::sales_rep::find_sales_rep(&mut *tx, org, id).await? {
-            Some(rep) if rep.active => {}
-            Some(_) => return Err(Invalid::new("salesRepId", "this sales rep is inactive").into()),
-            None => {
-                return Err(
-                    Invalid::new("salesRepId", "is not a sales rep of the organisation").into(),
-                )
-            }
-        }
-    }
-    Ok(ContractFields {
-        reference: clean_text("reference", &input.reference, 100)?,
-        title: clean_text("title", &input.title, 200)?,
-        description: optional_text("description", input.description.as_deref(), 5000)?,
-        client_id,
-        societe_id,
-        sales_rep_id,
-        sales_channel: optional_text("salesChannel", input.sales_channel.as_deref(), 50)?
-            .map(|c| c.to_uppercase()),
-        start_date: input.start_date,
-        end_date: input.end_date,
-        billing_frequency: input.billing_frequency,
-        notes: optional_text("notes", input.notes.as_deref(), 5000)?,
-    })
-}
-
-/// Checks a line against the catalogue and prices it.
-async fn line_fields(
-    tx: &mut PgConnection,
-    org: Uuid,
-    on: NaiveDate,
-    field: &str,
-    input: ContractLineInput,
-) -> Result<LineFields> {
-    let at = |name: &str| format!("{field}.{name}");
-    let quantity = parse_quantity(&at("quantity"), input.quantity)?;
-    let product_id = parse_id(&at("productId"), &input.product_id)?;
-    let product = sellable_product(tx, org, product_id)
-        .await
-        .map_err(|err| match err {
-            Error::Invalid(invalid) => {
-                Error::Invalid(Invalid::new(at("productId"), invalid.message))
-            }
-            other => other,
-        })?;
-    let vat_rate = VatRate::parse(&at("vatRate"), input.vat_rate.unwrap_or(product.vat_rate))?;
-    let unit_price = match input.unit_price {
-        Some(price) => parse_amount(&at("unitPrice"), price)?,
-        None => {
-            let grid = db::catalogue::active_grid(&mut *tx, org, on).await?;
-            let grid_price = match grid {
-                Some(grid) => db::catalogue::find_grid_price(&mut *tx, org, grid.id, product.id)
-                    .await?
-                    .map(|p| GridPrice {
-                        unit_price: p.unit_price,
-                        discount_percent: p.discount_percent,
-                        min_price: p.min_price,
-                        max_price: p.max_price,
-                    }),
-                None => None,
-            };
-            let instant = on.and_time(chrono::NaiveTime::MIN).and_utc();
-            calculate_price(&PriceRequest {
-                list_price: product.unit_price,
-                vat_rate,
-                promotion: product
-                    .promotion()
-                    .filter(|p| p.applies_at(instant))
-                    .map(|p| p.price),
-                grid: grid_price,
-                quantity,
-                additional_discount: Decimal::ZERO,
-            })
-            .unit_price
-        }
-    };
-    Ok(LineFields {
-        product_id,
-        description: optional_text(&at("description"), input.description.as_deref(), 2000)?,
-        quantity,
-        unit_price,
-        vat_rate: vat_rate.percent(),
-        billing_period: input.billing_period,
-        totals: Totals::of_line(quantity, unit_price, vat_rate),
-    })
-}
-
-fn reference_conflict(err: sqlx::Error) -> Error {
-    if is_constraint_violation(&err, db::contract::REFERENCE_KEY) {
-        Error::conflict("another contract already has this reference")
-    } else {
-        err.into()
-    }
-}
-
-/// The contract, locked, provided it is still a draft.
-async fn lock_draft(tx: &mut PgConnection, org: Uuid, id: Uuid) -> Result<ContractRow> {
-    let contract = db::contract::lock_contract(&mut *tx, org, id)
-        .await?
-        .ok_or(Error::not_found("contract"))?;
-    if !contract.status.is_editable() {
-        return Err(Error::InvalidTransition(format!(
-            "only a DRAFT contract can be changed; this one is {}",
-            contract.status.label()
-        )));
-    }
-    Ok(contract)
-}
-
 #[derive(Default)]
 pub struct ContractQuery;
 
@@ -531,7 +312,7 @@ impl ContractMutation {
         let tenant = request.tenant_with_role(Role::Member)?;
         let org = tenant.organisation_id;
         let mut tx = state.pool.begin().await?;
-        let fields = contract_fields(&mut tx, org, input.contract).await?;
+        let fields = contract_fields(&mut tx, (state, request), org, input.contract).await?;
         let mut lines = Vec::with_capacity(input.lines.len());
         for (i, line) in input.lines.into_iter().enumerate() {
             lines.push(
@@ -540,7 +321,7 @@ impl ContractMutation {
         }
         let contract = db::contract::insert_contract(&mut *tx, org, tenant.user_id, &fields)
             .await
-            .map_err(reference_conflict)?;
+            .on_constraint(db::contract::REFERENCE_KEY, reference_conflict)?;
         for line in &lines {
             db::contract::insert_line(&mut tx, org, contract.id, line).await?;
         }
@@ -572,10 +353,10 @@ impl ContractMutation {
         let id = parse_id("id", &id)?;
         let mut tx = state.pool.begin().await?;
         lock_draft(&mut tx, org, id).await?;
-        let fields = contract_fields(&mut tx, org, input).await?;
+        let fields = contract_fields(&mut tx, (state, request), org, input).await?;
         let row = db::contract::update_contract(&mut *tx, org, id, &fields)
             .await
-            .map_err(reference_conflict)?;
+            .on_constraint(db::contract::REFERENCE_KEY, reference_conflict)?;
         tx.commit().await?;
         Ok(Contract(row))
     }
@@ -703,7 +484,7 @@ impl ContractMutation {
     }
 }
 
-/// Every user-driven status change: lock, check, change, history, events, one transaction.
+/// Every user-driven status change: lock, then the one transition operation.
 async fn transition(
     ctx: &Context<'_>,
     id: &ID,
@@ -712,7 +493,7 @@ async fn transition(
     signature_date: Option<NaiveDate>,
 ) -> Result<Contract> {
     let (state, request) = parts(ctx);
-    let tenant: Tenant = request.tenant_with_role(Role::Member)?;
+    let tenant = request.tenant_with_role(Role::Member)?;
     let org = tenant.organisation_id;
     let id = parse_id("id", id)?;
     let reason = optional_text("reason", reason.as_deref(), 1000)?;
@@ -727,59 +508,14 @@ async fn transition(
     let contract = db::contract::lock_contract(&mut *tx, org, id)
         .await?
         .ok_or(Error::not_found("contract"))?;
-    contract
-        .status
-        .transition(to)
-        .map_err(Error::InvalidTransition)?;
-    let lines = db::contract::lines_of_contracts(&mut *tx, org, &[id]).await?;
-    if to == ContractStatus::Signed && lines.is_empty() {
-        return Err(
-            Invalid::new("lines", "a contract needs at least one line to be signed").into(),
-        );
-    }
-    let row = db::contract::set_status(&mut *tx, org, id, to, signature_date).await?;
-    let change = db::contract::insert_history(
-        &mut *tx,
-        org,
-        id,
-        Some(contract.status),
+    let change = Transition {
         to,
-        Some(tenant.user_id),
-        reason.as_deref(),
-    )
-    .await?;
-    let correlation = Some(request.request_id.as_str());
-    if to == ContractStatus::Signed {
-        let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
-        let products = db::catalogue::products_by_ids(&mut *tx, org, &ids).await?;
-        events::record(
-            &mut tx,
-            correlation,
-            None,
-            CommercialEvent::ContractSigned {
-                contract: &row,
-                lines: &lines,
-                products: &products,
-            },
-        )
-        .await?;
-    }
-    events::record(
-        &mut tx,
-        correlation,
-        None,
-        CommercialEvent::ContractStatusChanged {
-            contract: &row,
-            change: &change,
-        },
-    )
-    .await?;
-    if to == ContractStatus::Terminated {
-        let today = Utc::now().date_naive();
-        for commission in db::commission::lock_of_contract(&mut *tx, org, id).await? {
-            events::claw_back(&mut tx, &commission, ClawbackReason::Termination, today).await?;
-        }
-    }
+        reason,
+        signature_date,
+        by: Some(tenant.user_id),
+        correlation_id: Some(request.request_id.as_str()),
+    };
+    let row = ops::contract::transition(&mut tx, &contract, change).await?;
     tx.commit().await?;
     Ok(Contract(row))
 }

@@ -1,31 +1,82 @@
 //! Federation entities: commercial's own (resolved in batches, scoped to the caller's
-//! organisation: another organisation's id resolves to null) and the references it extends
-//! (core's `Client`, `User`, `Societe`).
+//! organisation: another organisation's id resolves to null) and the stubs of the entities it
+//! extends (core's `Client`, `User`, `Societe`).
 
 use async_graphql::{Context, Object, ID};
+use subgraph_kit::graphql::entity;
 
 use super::{
     catalogue::Product,
     commission::Commission,
-    contract::{Client, Contract, ContractLine, Societe},
-    sales_rep::{SalesRep, User},
+    contract::{Contract, ContractLine},
+    sales_rep::SalesRep,
 };
 use crate::{
     error::Result,
     graphql::{loaders, parse_id},
 };
 
-#[derive(Default)]
-pub struct EntityQuery;
+/// A core client, as commercial extends it: its contracts.
+pub struct Client {
+    pub id: ID,
+}
 
-macro_rules! owned {
-    ($ctx:expr, $id:expr, $loader:ty, $wrap:expr) => {{
-        let Ok(id) = parse_id("id", &$id) else {
+#[Object]
+impl Client {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    /// The client's contracts, newest first.
+    async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<Contract>> {
+        let Ok(id) = parse_id("id", &self.id) else {
+            return Ok(Vec::new());
+        };
+        Ok(loaders::load::<loaders::ClientContractsLoader>(ctx, id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Contract)
+            .collect())
+    }
+}
+
+/// A core société (legal entity), referenced by contracts and sales reps.
+pub struct Societe {
+    pub id: ID,
+}
+
+#[Object]
+impl Societe {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+}
+
+/// A core user, as commercial extends it: the sales rep they are.
+pub struct User {
+    pub id: ID,
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    /// The sales rep linked to this user in the caller's organisation, if any.
+    async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<SalesRep>> {
+        let Ok(id) = parse_id("id", &self.id) else {
             return Ok(None);
         };
-        Ok(loaders::load::<$loader>($ctx, id).await?.map($wrap))
-    }};
+        Ok(loaders::load::<loaders::UserSalesRepLoader>(ctx, id)
+            .await?
+            .map(SalesRep))
+    }
 }
+
+#[derive(Default)]
+pub struct EntityQuery;
 
 #[Object]
 impl EntityQuery {
@@ -50,7 +101,9 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<Product>> {
-        owned!(ctx, id, loaders::ProductLoader, Product)
+        Ok(entity::<loaders::ProductLoader>(ctx, &id)
+            .await?
+            .map(Product))
     }
 
     #[graphql(entity)]
@@ -59,7 +112,9 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<Contract>> {
-        owned!(ctx, id, loaders::ContractLoader, Contract)
+        Ok(entity::<loaders::ContractLoader>(ctx, &id)
+            .await?
+            .map(Contract))
     }
 
     #[graphql(entity)]
@@ -68,7 +123,9 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<ContractLine>> {
-        owned!(ctx, id, loaders::LineLoader, ContractLine)
+        Ok(entity::<loaders::LineLoader>(ctx, &id)
+            .await?
+            .map(ContractLine))
     }
 
     #[graphql(entity)]
@@ -77,7 +134,9 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<SalesRep>> {
-        owned!(ctx, id, loaders::SalesRepLoader, SalesRep)
+        Ok(entity::<loaders::SalesRepLoader>(ctx, &id)
+            .await?
+            .map(SalesRep))
     }
 
     #[graphql(entity)]
@@ -86,6 +145,8 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<Commission>> {
-        owned!(ctx, id, loaders::CommissionLoader, Commission)
+        Ok(entity::<loaders::CommissionLoader>(ctx, &id)
+            .await?
+            .map(Commission))
     }
 }

@@ -3,5 +3,7 @@
 pub mod catalogue;
 pub mod commission;
 pub mod contract;
+pub mod contract_input;
 pub mod entities;
+pub mod price_grid;
 pub mod sales_rep;

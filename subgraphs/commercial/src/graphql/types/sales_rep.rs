@@ -5,11 +5,12 @@ use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
 use subgraph_kit::{
     error::{is_constraint_violation, Invalid},
+    server::RequestContext,
     Role,
 };
 use uuid::Uuid;
 
-use super::contract::Societe;
+use super::entities::{Societe, User};
 use crate::{
     db::{
         self,
@@ -17,30 +18,8 @@ use crate::{
     },
     domain::{clean_text, optional_text},
     error::{Error, Result},
-    graphql::{loaders, parse_id, parse_opt_id, parts},
+    graphql::{loaders, parse_id, parse_opt_id, parts, CommercialState},
 };
-
-/// A core user, as commercial extends it: the sales rep they are.
-pub struct User {
-    pub id: ID,
-}
-
-#[Object]
-impl User {
-    async fn id(&self) -> &ID {
-        &self.id
-    }
-
-    /// The sales rep linked to this user in the caller's organisation, if any.
-    async fn sales_rep(&self, ctx: &Context<'_>) -> Result<Option<SalesRep>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(None);
-        };
-        Ok(loaders::load::<loaders::UserSalesRepLoader>(ctx, id)
-            .await?
-            .map(SalesRep))
-    }
-}
 
 /// Someone who brings business and earns commissions.
 pub struct SalesRep(pub SalesRepRow);
@@ -100,7 +79,7 @@ pub struct SalesRepInput {
 }
 
 async fn rep_fields(
-    pool: &sqlx::PgPool,
+    (state, request): (&CommercialState, &RequestContext),
     org: Uuid,
     input: SalesRepInput,
 ) -> Result<SalesRepFields> {
@@ -114,14 +93,23 @@ async fn rep_fields(
         }
     }
     let user_id = parse_opt_id("userId", input.user_id.as_ref())?;
+    let mut conn = state.pool.acquire().await?;
     if let Some(user) = user_id {
-        if !db::directory::is_member(pool, org, user).await? {
+        if !state
+            .directory
+            .has_member(&mut conn, request, org, user)
+            .await?
+        {
             return Err(Invalid::new("userId", "is not a member of the organisation").into());
         }
     }
     let societe_id = parse_opt_id("societeId", input.societe_id.as_ref())?;
     if let Some(societe) = societe_id {
-        if !db::directory::societe_exists(pool, org, societe).await? {
+        if !state
+            .directory
+            .has_societe(&mut conn, request, org, societe)
+            .await?
+        {
             return Err(Invalid::new("societeId", "is not a société of the organisation").into());
         }
     }
@@ -182,7 +170,7 @@ impl SalesRepMutation {
     async fn create_sales_rep(&self, ctx: &Context<'_>, input: SalesRepInput) -> Result<SalesRep> {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
-        let fields = rep_fields(&state.pool, tenant.organisation_id, input).await?;
+        let fields = rep_fields((state, request), tenant.organisation_id, input).await?;
         db::sales_rep::insert_sales_rep(&state.pool, tenant.organisation_id, &fields)
             .await
             .map(SalesRep)
@@ -199,7 +187,7 @@ impl SalesRepMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let id = parse_id("id", &id)?;
-        let fields = rep_fields(&state.pool, tenant.organisation_id, input).await?;
+        let fields = rep_fields((state, request), tenant.organisation_id, input).await?;
         db::sales_rep::update_sales_rep(&state.pool, tenant.organisation_id, id, &fields)
             .await
             .map_err(user_conflict)?

@@ -4,16 +4,17 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use subgraph_kit::{error::is_constraint_violation, Role};
+use subgraph_kit::Role;
 use uuid::Uuid;
 
-use super::organisation::{invitation_status, InvitationStatus, Organisation};
+use super::organisation::Organisation;
 use crate::{
     db::{self, invitation::StoredInvitationStatus, organisation::OrganisationRow, user::UserRow},
-    domain::{clean_text, contact::Email, password},
+    domain::{clean_text, contact::Email, invitation::InvitationStatus, password},
     error::{Error, Result},
     events::{self, CoreEvent},
     graphql::{parse_id, parts, CoreState},
+    ops::{self, invitation},
     tokens::IssuedToken,
 };
 
@@ -183,7 +184,7 @@ impl IdentityQuery {
             organisation_name: org.name,
             email: row.email.clone(),
             role: row.role,
-            status: invitation_status(&row),
+            status: row.status_now(),
             expires_at: row.expires_at,
             account_exists,
         })
@@ -217,7 +218,7 @@ impl IdentityMutation {
             },
         )
         .await
-        .map_err(email_taken)?;
+        .map_err(invitation::email_taken)?;
         let org =
             db::organisation::insert_organisation(&mut *tx, Uuid::now_v7(), &organisation_name)
                 .await?;
@@ -310,90 +311,41 @@ impl IdentityMutation {
         let (state, request) = parts(ctx);
         // Validate and hash before taking locks.
         let new_account = match &input.new_account {
-            Some(account) => Some((
-                hash_password(password::Password::parse(
+            Some(account) => Some(invitation::NewAccount {
+                password_hash: hash_password(password::Password::parse(
                     "newAccount.password",
                     &account.password,
                 )?)
                 .await?,
-                clean_text("newAccount.firstName", &account.first_name, 100)?,
-                clean_text("newAccount.lastName", &account.last_name, 100)?,
-            )),
+                first_name: clean_text("newAccount.firstName", &account.first_name, 100)?,
+                last_name: clean_text("newAccount.lastName", &account.last_name, 100)?,
+            }),
             None => None,
         };
+        let acting = request.identity.as_ref().map(|i| i.user_id);
         let mut tx = state.pool.begin().await?;
-        let invitation = open_invitation(&mut tx, &input.token).await?;
-        let user = match db::user::find_user_by_email(&mut *tx, &invitation.email).await? {
-            Some(user) => {
-                let acting = request.identity.as_ref().map(|i| i.user_id);
-                if acting != Some(user.id) {
-                    return Err(Error::Access(
-                        subgraph_kit::server::AccessError::Unauthenticated,
-                    ));
-                }
-                user
-            }
-            None => {
-                let (hash, first_name, last_name) = new_account.ok_or_else(|| {
-                    Error::Invalid(crate::domain::Invalid::new(
-                        "newAccount",
-                        "no account exists for this e-mail yet: give the account to create",
-                    ))
-                })?;
-                db::user::insert_user(
-                    &mut *tx,
-                    db::user::NewUser {
-                        id: Uuid::now_v7(),
-                        email: &invitation.email,
-                        password_hash: &hash,
-                        first_name: &first_name,
-                        last_name: &last_name,
-                    },
-                )
-                .await
-                .map_err(email_taken)?
-            }
-        };
-        if db::membership::find_membership(&mut *tx, invitation.organisation_id, user.id)
-            .await?
-            .is_some()
-        {
-            return Err(Error::conflict(
-                "you are already a member of this organisation",
-            ));
-        }
-        db::membership::insert_membership(
-            &mut *tx,
-            invitation.organisation_id,
-            user.id,
-            invitation.role,
+        let accepted = invitation::accept(
+            &mut tx,
+            &input.token,
+            acting,
+            new_account,
+            &request.request_id,
         )
         .await?;
-        db::invitation::set_invitation_status(
-            &mut *tx,
-            invitation.id,
-            StoredInvitationStatus::Accepted,
-        )
-        .await?;
-        let joined = CoreEvent::MemberJoined {
-            organisation_id: invitation.organisation_id,
-            user_id: user.id,
-            role: invitation.role,
-            invitation_id: invitation.id,
-        };
-        events::record(&mut tx, &request.request_id, joined).await?;
-        let org = db::organisation::find_organisation(&mut *tx, invitation.organisation_id)
-            .await?
-            .ok_or(Error::not_found("organisation"))?;
         tx.commit().await?;
-        auth_payload(state, user, Some((org, invitation.role)))
+        let ops::invitation::Accepted {
+            user,
+            organisation,
+            role,
+        } = accepted;
+        auth_payload(state, user, Some((organisation, role)))
     }
 
     /// Declines an invitation (the token is the proof).
     async fn reject_invitation(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
         let (state, _) = parts(ctx);
         let mut tx = state.pool.begin().await?;
-        let invitation = open_invitation(&mut tx, &token).await?;
+        let invitation = invitation::open(&mut tx, &token).await?;
         db::invitation::set_invitation_status(
             &mut *tx,
             invitation.id,
@@ -407,37 +359,11 @@ impl IdentityMutation {
 
 /// The pending, unexpired invitation of `token`, locked; otherwise the reason it cannot be
 /// answered.
-async fn open_invitation(
-    tx: &mut sqlx::PgConnection,
-    token: &str,
-) -> Result<db::invitation::InvitationRow> {
-    let row = db::invitation::lock_invitation_by_token(&mut *tx, &Sha256::digest(token.as_bytes()))
-        .await?
-        .ok_or(Error::not_found("invitation"))?;
-    match invitation_status(&row) {
-        InvitationStatus::Pending => Ok(row),
-        InvitationStatus::Expired => Err(Error::Expired(
-            "this invitation has expired: ask for a new one".into(),
-        )),
-        used => Err(Error::conflict(format!(
-            "this invitation was already answered ({used:?})"
-        ))),
-    }
-}
-
 async fn hash_password(pass: password::Password) -> Result<String> {
     tokio::task::spawn_blocking(move || pass.hash())
         .await
         .map_err(|e| Error::Internal(e.into()))?
         .map_err(|e| Error::Internal(anyhow::anyhow!("password hashing failed: {e}")))
-}
-
-fn email_taken(err: sqlx::Error) -> Error {
-    if is_constraint_violation(&err, "users_email_key") {
-        Error::conflict("an account with this e-mail already exists")
-    } else {
-        err.into()
-    }
 }
 
 fn auth_payload(

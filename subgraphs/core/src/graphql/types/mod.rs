@@ -1,19 +1,23 @@
 //! GraphQL types of the core subgraph, one module per aggregate, each holding its object
 //! types, inputs and root fields; plus the federation entity lookups.
 
+pub mod address;
 pub mod client;
 pub mod identity;
 pub mod organisation;
 
 use async_graphql::{Context, Object, ID};
 
-use super::{loader, loaders::load_error, parse_id, parts};
+use subgraph_kit::graphql::entity;
+
+use super::{parse_id, parts};
 use crate::{
     db,
     error::{Error, Result},
     graphql::loaders::{AddressLoader, ClientLoader, SocieteLoader, UserLoader},
 };
-use client::{Address, Client};
+use address::Address;
+use client::Client;
 use identity::User;
 use organisation::{Organisation, Societe};
 
@@ -31,14 +35,7 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<Client>> {
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        let row = loader::<ClientLoader>(ctx)?
-            .load_one(id)
-            .await
-            .map_err(load_error)?;
-        Ok(row.map(Client))
+        Ok(entity::<ClientLoader>(ctx, &id).await?.map(Client))
     }
 
     #[graphql(entity)]
@@ -47,14 +44,7 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<Address>> {
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        let row = loader::<AddressLoader>(ctx)?
-            .load_one(id)
-            .await
-            .map_err(load_error)?;
-        Ok(row.map(Address))
+        Ok(entity::<AddressLoader>(ctx, &id).await?.map(Address))
     }
 
     #[graphql(entity)]
@@ -63,14 +53,7 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<Societe>> {
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        let row = loader::<SocieteLoader>(ctx)?
-            .load_one(id)
-            .await
-            .map_err(load_error)?;
-        Ok(row.map(Societe))
+        Ok(entity::<SocieteLoader>(ctx, &id).await?.map(Societe))
     }
 
     #[graphql(entity)]
@@ -79,14 +62,7 @@ impl EntityQuery {
         ctx: &Context<'_>,
         #[graphql(key)] id: ID,
     ) -> Result<Option<User>> {
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        let row = loader::<UserLoader>(ctx)?
-            .load_one(id)
-            .await
-            .map_err(load_error)?;
-        Ok(row.map(User))
+        Ok(entity::<UserLoader>(ctx, &id).await?.map(User))
     }
 
     #[graphql(entity)]

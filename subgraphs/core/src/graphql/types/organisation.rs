@@ -20,15 +20,12 @@ use crate::{
     domain::{
         clean_text,
         contact::Email,
+        invitation::InvitationStatus,
         societe::{PostalAddress, SocieteFields, SocieteInput},
     },
     error::{Error, Result},
     events::{self, CoreEvent, SocieteChange},
-    graphql::{
-        loader,
-        loaders::{load_error, UserLoader},
-        parse_id, parts,
-    },
+    graphql::{load_one, loaders::UserLoader, parse_id, parts},
 };
 
 /// An organisation: the tenant that owns every other piece of data.
@@ -101,10 +98,7 @@ pub struct Membership(pub MembershipRow);
 #[Object]
 impl Membership {
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let row = loader::<UserLoader>(ctx)?
-            .load_one(self.0.user_id)
-            .await
-            .map_err(load_error)?;
+        let row = load_one::<UserLoader>(ctx, self.0.user_id).await?;
         Ok(row.map(User))
     }
     async fn organisation_id(&self) -> ID {
@@ -115,29 +109,6 @@ impl Membership {
     }
     async fn joined_at(&self) -> DateTime<Utc> {
         self.0.created_at
-    }
-}
-
-/// Where an invitation stands.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum InvitationStatus {
-    Pending,
-    Accepted,
-    Rejected,
-    Revoked,
-    Expired,
-}
-
-pub(crate) fn invitation_status(row: &InvitationRow) -> InvitationStatus {
-    match row.status {
-        StoredInvitationStatus::Pending if row.expires_at <= Utc::now() => {
-            InvitationStatus::Expired
-        }
-        StoredInvitationStatus::Pending => InvitationStatus::Pending,
-        StoredInvitationStatus::Accepted => InvitationStatus::Accepted,
-        StoredInvitationStatus::Rejected => InvitationStatus::Rejected,
-        StoredInvitationStatus::Revoked => InvitationStatus::Revoked,
-        StoredInvitationStatus::Expired => InvitationStatus::Expired,
     }
 }
 
@@ -156,16 +127,13 @@ impl Invitation {
         self.0.role
     }
     async fn status(&self) -> InvitationStatus {
-        invitation_status(&self.0)
+        self.0.status_now()
     }
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
     async fn invited_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let row = loader::<UserLoader>(ctx)?
-            .load_one(self.0.invited_by)
-            .await
-            .map_err(load_error)?;
+        let row = load_one::<UserLoader>(ctx, self.0.invited_by).await?;
         Ok(row.map(User))
     }
     async fn created_at(&self) -> DateTime<Utc> {
@@ -294,7 +262,7 @@ impl OrganisationQuery {
             db::invitation::list_invitations(&state.pool, tenant.organisation_id, None).await?;
         Ok(rows
             .into_iter()
-            .filter(|row| status.is_none_or(|s| invitation_status(row) == s))
+            .filter(|row| status.is_none_or(|s| row.status_now() == s))
             .map(Invitation)
             .collect())
     }
@@ -460,10 +428,10 @@ impl OrganisationMutation {
         let row = db::invitation::lock_invitation(&mut *tx, tenant.organisation_id, id)
             .await?
             .ok_or(Error::not_found("invitation"))?;
-        if invitation_status(&row) != InvitationStatus::Pending {
+        if row.status_now() != InvitationStatus::Pending {
             return Err(Error::InvalidTransition(format!(
                 "only a pending invitation can be revoked; this one is {:?}",
-                invitation_status(&row)
+                row.status_now()
             )));
         }
         let row =

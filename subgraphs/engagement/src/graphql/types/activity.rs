@@ -1,22 +1,15 @@
 //! Activities (a client's timeline) and the organisation's activity types.
 
-use std::collections::HashMap;
-
-use async_graphql::{
-    dataloader::{DataLoader, Loader},
-    Context, InputObject, Object, ID,
-};
+use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use subgraph_kit::{
     error::{is_constraint_violation, Invalid},
     pagination::{build_page, Keyset, Page, PageRequest},
     Role,
 };
-use uuid::Uuid;
 
-use super::{notification::User, task::Client};
-use crate::graphql::{parse_id, parts};
+use super::entities::{Client, User};
+use crate::graphql::{load_one, loaders::ActivityTypeLoader, parse_id, parts};
 use crate::{
     db::{
         self,
@@ -24,71 +17,6 @@ use crate::{
     },
     error::{Error, Result},
 };
-
-/// Loads what activities need in batches, for the caller's organisation.
-pub struct ActivityLoader {
-    pub pool: PgPool,
-    pub organisation_id: Uuid,
-}
-
-/// Key: the activities of a client.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ActivitiesOfClient(pub Uuid);
-
-/// Key: an activity type.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TypeId(pub Uuid);
-
-type LoadError = std::sync::Arc<sqlx::Error>;
-
-impl Loader<ActivitiesOfClient> for ActivityLoader {
-    type Value = Vec<ActivityRow>;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[ActivitiesOfClient],
-    ) -> std::result::Result<HashMap<ActivitiesOfClient, Vec<ActivityRow>>, LoadError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let mut by_client: HashMap<ActivitiesOfClient, Vec<ActivityRow>> = HashMap::new();
-        for row in
-            db::activity::activities_of_clients(&self.pool, self.organisation_id, &ids).await?
-        {
-            if let Some(client) = row.client_id {
-                by_client
-                    .entry(ActivitiesOfClient(client))
-                    .or_default()
-                    .push(row);
-            }
-        }
-        Ok(by_client)
-    }
-}
-
-impl Loader<TypeId> for ActivityLoader {
-    type Value = ActivityTypeRow;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[TypeId],
-    ) -> std::result::Result<HashMap<TypeId, ActivityTypeRow>, LoadError> {
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = db::activity::types_by_ids(&self.pool, self.organisation_id, &ids).await?;
-        Ok(rows.into_iter().map(|r| (TypeId(r.id), r)).collect())
-    }
-}
-
-pub(crate) fn loader<'a>(ctx: &'a Context<'_>) -> Result<&'a DataLoader<ActivityLoader>> {
-    ctx.data_opt::<DataLoader<ActivityLoader>>()
-        .ok_or(Error::Access(
-            subgraph_kit::server::AccessError::Unauthenticated,
-        ))
-}
-
-fn load_error(err: LoadError) -> Error {
-    Error::Internal(anyhow::anyhow!("batch load failed: {err}"))
-}
 
 /// A kind of activity the organisation records (calls, meetings…).
 pub struct ActivityType(pub ActivityTypeRow);
@@ -117,10 +45,7 @@ impl Activity {
     }
     #[graphql(name = "type")]
     async fn activity_type(&self, ctx: &Context<'_>) -> Result<Option<ActivityType>> {
-        let row = loader(ctx)?
-            .load_one(TypeId(self.0.type_id))
-            .await
-            .map_err(load_error)?;
+        let row = load_one::<ActivityTypeLoader>(ctx, self.0.type_id).await?;
         Ok(row.map(ActivityType))
     }
     async fn occurred_at(&self) -> DateTime<Utc> {
@@ -149,15 +74,6 @@ impl Activity {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
-}
-
-/// The activities of a client, newest first (for `Client.activities`).
-pub(crate) async fn client_activities(ctx: &Context<'_>, client_id: Uuid) -> Result<Vec<Activity>> {
-    let rows = loader(ctx)?
-        .load_one(ActivitiesOfClient(client_id))
-        .await
-        .map_err(load_error)?;
-    Ok(rows.unwrap_or_default().into_iter().map(Activity).collect())
 }
 
 #[derive(InputObject)]

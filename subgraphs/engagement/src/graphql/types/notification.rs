@@ -7,7 +7,7 @@ use subgraph_kit::{
     Role,
 };
 
-use super::task::Client;
+use super::entities::Client;
 use crate::graphql::{parse_id, parts};
 use crate::{
     db::{self, notification::NotificationRow},
@@ -92,7 +92,7 @@ fn keyset(row: &NotificationRow) -> Keyset {
     Keyset::instant(row.created_at, row.id)
 }
 
-async fn own_notifications(
+pub(super) async fn own_notifications(
     ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
@@ -112,126 +112,10 @@ async fn own_notifications(
     Ok(build_page(&page, rows, total, keyset, Notification))
 }
 
-async fn own_unread_count(ctx: &Context<'_>) -> Result<i64> {
+pub(super) async fn own_unread_count(ctx: &Context<'_>) -> Result<i64> {
     let (state, request) = parts(ctx);
     let tenant = request.tenant()?;
     Ok(db::notification::unread_count(&state.pool, tenant.organisation_id, tenant.user_id).await?)
-}
-
-/// A core user, as engagement extends it: their notifications (visible to themselves only).
-pub struct User {
-    pub id: ID,
-}
-
-#[Object]
-impl User {
-    async fn id(&self) -> &ID {
-        &self.id
-    }
-    /// The user's notifications, newest first; only the user sees them.
-    async fn notifications(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        unread_only: Option<bool>,
-    ) -> Result<Page<Notification>> {
-        self.require_self(ctx)?;
-        own_notifications(ctx, first, after, unread_only.unwrap_or(false)).await
-    }
-    /// How many of the user's notifications are unread; only the user sees it.
-    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64> {
-        self.require_self(ctx)?;
-        own_unread_count(ctx).await
-    }
-}
-
-impl User {
-    fn require_self(&self, ctx: &Context<'_>) -> Result<()> {
-        let (_, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        if parse_id("id", &self.id)? != tenant.user_id {
-            return Err(Error::Forbidden(
-                "notifications are visible to their recipient only".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-pub struct EntityQuery;
-
-#[Object]
-impl EntityQuery {
-    #[graphql(entity)]
-    async fn find_user_by_id(&self, #[graphql(key)] id: ID) -> User {
-        User { id }
-    }
-
-    #[graphql(entity)]
-    async fn find_client_by_id(&self, #[graphql(key)] id: ID) -> Client {
-        Client { id }
-    }
-
-    /// An activity of the caller's organisation; another organisation's id resolves to null.
-    #[graphql(entity)]
-    async fn find_activity_by_id(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(key)] id: ID,
-    ) -> Result<Option<super::activity::Activity>> {
-        let (state, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        Ok(
-            db::activity::find_activity(&state.pool, tenant.organisation_id, id)
-                .await?
-                .map(super::activity::Activity),
-        )
-    }
-
-    /// A task of the caller's organisation; another organisation's id resolves to null.
-    #[graphql(entity)]
-    async fn find_task_by_id(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(key)] id: ID,
-    ) -> Result<Option<super::task::Task>> {
-        let (state, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        Ok(db::task::find_task(&state.pool, tenant.organisation_id, id)
-            .await?
-            .map(super::task::Task))
-    }
-
-    /// The caller's own notifications only: another user's id resolves to null.
-    #[graphql(entity)]
-    async fn find_notification_by_id(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(key)] id: ID,
-    ) -> Result<Option<Notification>> {
-        let (state, request) = parts(ctx);
-        let tenant = request.tenant()?;
-        let Ok(id) = parse_id("id", &id) else {
-            return Ok(None);
-        };
-        let row: Option<NotificationRow> = sqlx::query_as(
-            "select * from notifications where organisation_id = $1 and user_id = $2 and id = $3",
-        )
-        .bind(tenant.organisation_id)
-        .bind(tenant.user_id)
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?;
-        Ok(row.map(Notification))
-    }
 }
 
 #[derive(Default)]

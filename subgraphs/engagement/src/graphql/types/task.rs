@@ -1,23 +1,18 @@
 //! Tasks: created, assigned, moved through their statuses, listed by due date with overdue and
 //! due-soon views and per-status stats; and the `Client.tasks` engagement adds to core's Client.
 
-use std::collections::HashMap;
-
-use async_graphql::{
-    dataloader::{DataLoader, Loader},
-    Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID,
-};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::{DateTime, Duration, Utc};
-use sqlx::PgPool;
 use subgraph_kit::{
     error::Invalid,
     pagination::{build_page, Keyset, Page, PageRequest},
+    server::RequestContext,
     Role,
 };
 use uuid::Uuid;
 
-use super::notification::User;
-use crate::graphql::{parse_id, parts};
+use super::entities::{Client, User};
+use crate::graphql::{parse_id, parts, EngagementState};
 use crate::{
     db::{
         self,
@@ -87,67 +82,6 @@ impl TaskPriority {
             .into_iter()
             .find(|p| p.as_str() == value)
             .unwrap_or(Self::Normal)
-    }
-}
-
-/// A core client, as engagement extends it: its tasks.
-pub struct Client {
-    pub id: ID,
-}
-
-#[Object]
-impl Client {
-    async fn id(&self) -> &ID {
-        &self.id
-    }
-
-    /// The client's timeline: its activities, newest first.
-    async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<super::activity::Activity>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        super::activity::client_activities(ctx, id).await
-    }
-
-    /// The tasks about this client, by due date.
-    async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<Task>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        let loader = ctx
-            .data_opt::<DataLoader<ClientTasksLoader>>()
-            .ok_or(Error::Access(
-                subgraph_kit::server::AccessError::Unauthenticated,
-            ))?;
-        let rows = loader
-            .load_one(id)
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("batch load failed: {e}")))?;
-        Ok(rows.unwrap_or_default().into_iter().map(Task).collect())
-    }
-}
-
-/// Tasks of many clients in one statement, for the caller's organisation.
-pub struct ClientTasksLoader {
-    pub pool: PgPool,
-    pub organisation_id: Uuid,
-}
-
-impl Loader<Uuid> for ClientTasksLoader {
-    type Value = Vec<TaskRow>;
-    type Error = std::sync::Arc<sqlx::Error>;
-
-    async fn load(
-        &self,
-        keys: &[Uuid],
-    ) -> std::result::Result<HashMap<Uuid, Vec<TaskRow>>, Self::Error> {
-        let mut by_client: HashMap<Uuid, Vec<TaskRow>> = HashMap::new();
-        for row in db::task::tasks_of_clients(&self.pool, self.organisation_id, keys).await? {
-            if let Some(client) = row.client_id {
-                by_client.entry(client).or_default().push(row);
-            }
-        }
-        Ok(by_client)
     }
 }
 
@@ -384,7 +318,13 @@ impl TaskMutation {
             invoice_id: optional_id("invoiceId", input.invoice_id.as_ref())?,
         };
         let mut tx = state.pool.begin().await?;
-        check_assignee(&mut tx, tenant.organisation_id, fields.assignee_id).await?;
+        check_assignee(
+            &mut tx,
+            (state, request),
+            tenant.organisation_id,
+            fields.assignee_id,
+        )
+        .await?;
         let row = db::task::insert_task(&mut *tx, tenant.organisation_id, tenant.user_id, &fields)
             .await?;
         let notified = notify_assignee(&mut tx, &row, None, tenant.user_id).await?;
@@ -444,7 +384,13 @@ impl TaskMutation {
             contract_id: merge_id("contractId", input.contract_id, current.contract_id)?,
             invoice_id: merge_id("invoiceId", input.invoice_id, current.invoice_id)?,
         };
-        check_assignee(&mut tx, tenant.organisation_id, fields.assignee_id).await?;
+        check_assignee(
+            &mut tx,
+            (state, request),
+            tenant.organisation_id,
+            fields.assignee_id,
+        )
+        .await?;
         let row = db::task::update_task(&mut *tx, tenant.organisation_id, id, &fields)
             .await?
             .ok_or(Error::not_found("task"))?;
@@ -492,11 +438,16 @@ impl TaskMutation {
 /// An assignee must be a member of the organisation.
 async fn check_assignee(
     tx: &mut sqlx::PgConnection,
+    (state, request): (&EngagementState, &RequestContext),
     organisation_id: Uuid,
     assignee: Option<Uuid>,
 ) -> Result<()> {
     if let Some(user) = assignee {
-        if !db::member::is_member(&mut *tx, organisation_id, user).await? {
+        let member = state
+            .directory
+            .has_member(tx, request, organisation_id, user)
+            .await?;
+        if !member {
             return Err(Invalid::new(
                 "assigneeId",
                 "the assignee is not a member of the organisation",

@@ -256,7 +256,12 @@ impl SettingsMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let societe = parse_id("societeId", &societe_id)?;
-        if !db::directory::societe_exists(&state.pool, tenant.organisation_id, societe).await? {
+        let mut conn = state.pool.acquire().await?;
+        let known = state
+            .directory
+            .has_societe(&mut conn, request, tenant.organisation_id, societe)
+            .await?;
+        if !known {
             return Err(Error::Invalid(Invalid::new(
                 "societeId",
                 "is not a société of the organisation",

@@ -1,0 +1,18 @@
+-- The kit's directory projection (subgraph_kit::directory) covers clients and sociétés too;
+-- engagement had members only.
+create table clients (
+    organisation_id  uuid not null,
+    id               uuid not null,
+    name             text not null,
+    deleted          boolean not null default false,
+    updated_at       timestamptz not null default now(),
+    primary key (organisation_id, id)
+);
+
+create table societes (
+    organisation_id  uuid not null,
+    id               uuid not null,
+    name             text not null,
+    updated_at       timestamptz not null default now(),
+    primary key (organisation_id, id)
+);

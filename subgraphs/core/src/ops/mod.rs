@@ -1,0 +1,3 @@
+//! Operations: each takes a transaction and parsed input, and is what resolvers call.
+
+pub mod invitation;

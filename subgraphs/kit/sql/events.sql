@@ -1,0 +1,41 @@
+-- The kit's event tables, which every subgraph's migrations create exactly like this (a test,
+-- `every_subgraph_creates_the_kit_tables_identically`, compares them): copy this file into a
+-- new subgraph's first migration.
+
+-- The transactional outbox: events written in the same transaction as the change they
+-- describe, published to NATS JetStream by the relay (subgraph_kit::events).
+create table outbox (
+    id               uuid primary key,
+    organisation_id  uuid not null,
+    event_type       text not null,
+    envelope         jsonb not null,
+    created_at       timestamptz not null,
+    published_at     timestamptz,
+    attempts         integer not null default 0,
+    last_error       text
+);
+-- The relay's queue: unpublished rows in order.
+create index outbox_pending_idx on outbox (created_at, id) where published_at is null;
+
+-- Bookkeeping of durable event consumers (subgraph_kit::consumer): which events each consumer
+-- has processed (written in the handler's transaction: the idempotency guard), and the ones
+-- it gave up on, kept to be listed and replayed.
+create table processed_events (
+    consumer      text not null,
+    event_id      uuid not null,
+    event_type    text not null,
+    processed_at  timestamptz not null default now(),
+    primary key (consumer, event_id)
+);
+
+create table dead_letters (
+    consumer     text not null,
+    event_id     uuid not null,
+    event_type   text not null,
+    envelope     jsonb not null,
+    error        text not null,
+    attempts     integer not null,
+    failed_at    timestamptz not null default now(),
+    replayed_at  timestamptz,
+    primary key (consumer, event_id)
+);

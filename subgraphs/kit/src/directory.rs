@@ -1,0 +1,440 @@
+//! The directory projection: what a subgraph knows of core's clients, sociétés and members,
+//! so that an input naming one is checked in the subgraph's own database.
+//!
+//! It is fed by core's events (the consumer `<subgraph>-directory`) and **reads through to
+//! core on a miss**: a client created in core and named in the very next request to another
+//! subgraph is not there yet (its event is on its way), so the subgraph asks core — with the
+//! caller's own token, so core answers only within the caller's organisation — and records
+//! what it learns. Read-your-writes holds across subgraphs, and a frontend can chain requests.
+//!
+//! The tables are the same in every subgraph that has them (`clients`, `societes`, `members`,
+//! created by its migrations as `sql/directory.sql` shows); a subgraph that keeps more of a
+//! client (finance: its identity and billing address) adds columns and a [`DirectoryHook`].
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use crm_events::{
+    directory::{
+        ClientCreated, ClientSnapshot, ClientUpdated, MemberJoined, MemberRemoved, MemberRole,
+        MemberRoleChanged, MemberSnapshot, OrganisationCreated, SocieteCreated, SocieteDeleted,
+        SocieteSnapshot, SocieteUpdated,
+    },
+    event_set, Envelope,
+};
+use secrecy::ExposeSecret;
+use serde::{de::DeserializeOwned, Deserialize};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::{
+    consumer::{Handler, HandlerError},
+    error::{Error, Result},
+    server::RequestContext,
+};
+
+/// Where core answers the directory's questions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySettings {
+    /// Core's base URL (`http://core:4001`): the directory reads `/directory/…` there.
+    pub core_url: String,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        Self {
+            core_url: crate::settings::DEFAULT_CORE_URL.to_owned(),
+        }
+    }
+}
+
+/// What a subgraph adds to the kit's client row, in the same transaction, whether the client
+/// came from an event or from core on a miss.
+pub trait DirectoryHook: Send + Sync + 'static {
+    fn client_changed<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        organisation_id: Uuid,
+        client: &'a ClientSnapshot,
+    ) -> impl Future<Output = sqlx::Result<()>> + Send + 'a;
+}
+
+/// No extra columns.
+impl DirectoryHook for () {
+    async fn client_changed(
+        &self,
+        _tx: &mut PgConnection,
+        _organisation_id: Uuid,
+        _client: &ClientSnapshot,
+    ) -> sqlx::Result<()> {
+        Ok(())
+    }
+}
+
+event_set! {
+    /// Core's events the directory hears.
+    pub enum DirectoryEvent {
+        OrganisationCreated(OrganisationCreated),
+        MemberJoined(MemberJoined),
+        MemberRoleChanged(MemberRoleChanged),
+        MemberRemoved(MemberRemoved),
+        ClientCreated(ClientCreated),
+        ClientUpdated(ClientUpdated),
+        SocieteCreated(SocieteCreated),
+        SocieteUpdated(SocieteUpdated),
+        SocieteDeleted(SocieteDeleted),
+    }
+}
+
+/// A subgraph's directory: the projection, its consumer and the read-through to core.
+pub struct Directory<H = ()> {
+    core_url: String,
+    http: reqwest::Client,
+    hook: Arc<H>,
+}
+
+impl<H> Clone for Directory<H> {
+    fn clone(&self) -> Self {
+        Self {
+            core_url: self.core_url.clone(),
+            http: self.http.clone(),
+            hook: self.hook.clone(),
+        }
+    }
+}
+
+impl<H> std::fmt::Debug for Directory<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory")
+            .field("core_url", &self.core_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: DirectoryHook> Directory<H> {
+    pub fn new(settings: &DirectorySettings, hook: H) -> Self {
+        Self {
+            core_url: settings.core_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default(),
+            hook: Arc::new(hook),
+        }
+    }
+
+    /// The consumer keeping the projection up to date from core's events.
+    pub fn handler(&self) -> DirectoryHandler<H> {
+        DirectoryHandler {
+            hook: self.hook.clone(),
+        }
+    }
+
+    /// Whether the caller's organisation has this client, not deleted.
+    pub async fn has_client(
+        &self,
+        conn: &mut PgConnection,
+        request: &RequestContext,
+        organisation_id: Uuid,
+        id: Uuid,
+    ) -> Result<bool> {
+        if client_exists(&mut *conn, organisation_id, id).await? {
+            return Ok(true);
+        }
+        let Some(client) = self
+            .ask_core::<ClientSnapshot>(request, &format!("clients/{id}"))
+            .await?
+        else {
+            return Ok(false);
+        };
+        let deleted = client.deleted_at.is_some();
+        apply_client(conn, &*self.hook, organisation_id, &client).await?;
+        Ok(!deleted)
+    }
+
+    /// Whether the caller's organisation has this société.
+    pub async fn has_societe(
+        &self,
+        conn: &mut PgConnection,
+        request: &RequestContext,
+        organisation_id: Uuid,
+        id: Uuid,
+    ) -> Result<bool> {
+        if societe_exists(&mut *conn, organisation_id, id).await? {
+            return Ok(true);
+        }
+        let Some(societe) = self
+            .ask_core::<SocieteSnapshot>(request, &format!("societes/{id}"))
+            .await?
+        else {
+            return Ok(false);
+        };
+        upsert_societe(&mut *conn, organisation_id, &societe).await?;
+        Ok(true)
+    }
+
+    /// Whether `user_id` is a member of the caller's organisation.
+    pub async fn has_member(
+        &self,
+        conn: &mut PgConnection,
+        request: &RequestContext,
+        organisation_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<bool> {
+        if is_member(&mut *conn, organisation_id, user_id).await? {
+            return Ok(true);
+        }
+        let Some(member) = self
+            .ask_core::<MemberSnapshot>(request, &format!("members/{user_id}"))
+            .await?
+        else {
+            return Ok(false);
+        };
+        upsert_member(&mut *conn, organisation_id, member.user_id, member.role).await?;
+        Ok(true)
+    }
+
+    /// `GET <core>/directory/<path>` with the caller's token: `None` when core does not know
+    /// it in the caller's organisation.
+    async fn ask_core<T: DeserializeOwned>(
+        &self,
+        request: &RequestContext,
+        path: &str,
+    ) -> Result<Option<T>> {
+        let Some(token) = &request.token else {
+            return Ok(None);
+        };
+        let url = format!("{}/directory/{path}", self.core_url);
+        let response = self
+            .http
+            .get(&url)
+            .bearer_auth(token.expose_secret())
+            .header(crate::server::REQUEST_ID_HEADER, &request.request_id)
+            .send()
+            .await
+            .map_err(|e| Error::internal(format!("cannot ask core ({url}): {e}")))?;
+        match response.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_success() => {
+                response.json().await.map(Some).map_err(|e| {
+                    Error::internal(format!("core's answer at {url} is unreadable: {e}"))
+                })
+            }
+            status => Err(Error::internal(format!("core answered {status} at {url}"))),
+        }
+    }
+}
+
+/// Keeps the projection from core's events.
+pub struct DirectoryHandler<H> {
+    hook: Arc<H>,
+}
+
+impl<H: DirectoryHook> Handler for DirectoryHandler<H> {
+    type Events = DirectoryEvent;
+    type Output = ();
+
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        event: DirectoryEvent,
+    ) -> Result<(), HandlerError> {
+        Ok(self.apply(tx, envelope, event).await?)
+    }
+}
+
+impl<H: DirectoryHook> DirectoryHandler<H> {
+    /// Applies one directory event to the projection, in the caller's transaction: for a
+    /// consumer that must see the directory change before its own effect of the same event
+    /// (engagement notifies the members it projects).
+    pub async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        event: DirectoryEvent,
+    ) -> sqlx::Result<()> {
+        let org = envelope.organisation_id;
+        match event {
+            DirectoryEvent::OrganisationCreated(e) => {
+                upsert_member(&mut *tx, org, e.owner_id, MemberRole::Owner).await?;
+            }
+            DirectoryEvent::MemberJoined(MemberJoined { user_id, role, .. })
+            | DirectoryEvent::MemberRoleChanged(MemberRoleChanged { user_id, role, .. }) => {
+                upsert_member(&mut *tx, org, user_id, role).await?;
+            }
+            DirectoryEvent::MemberRemoved(e) => delete_member(&mut *tx, org, e.user_id).await?,
+            DirectoryEvent::ClientCreated(ClientCreated { client, .. })
+            | DirectoryEvent::ClientUpdated(ClientUpdated { client, .. }) => {
+                apply_client(tx, &*self.hook, org, &client).await?;
+            }
+            DirectoryEvent::SocieteCreated(SocieteCreated { societe, .. })
+            | DirectoryEvent::SocieteUpdated(SocieteUpdated { societe, .. }) => {
+                upsert_societe(&mut *tx, org, &societe).await?;
+            }
+            DirectoryEvent::SocieteDeleted(e) => {
+                delete_societe(&mut *tx, org, e.societe.societe_id).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn apply_client<H: DirectoryHook>(
+    tx: &mut PgConnection,
+    hook: &H,
+    organisation_id: Uuid,
+    client: &ClientSnapshot,
+) -> sqlx::Result<()> {
+    upsert_client(&mut *tx, organisation_id, client).await?;
+    hook.client_changed(tx, organisation_id, client).await
+}
+
+#[tracing::instrument(skip_all, fields(client = %client.client_id))]
+pub async fn upsert_client(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    client: &ClientSnapshot,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into clients (organisation_id, id, name, deleted) values ($1, $2, $3, $4)
+         on conflict (organisation_id, id)
+         do update set name = excluded.name, deleted = excluded.deleted, updated_at = now()",
+    )
+    .bind(organisation_id)
+    .bind(client.client_id)
+    .bind(client.display_name())
+    .bind(client.deleted_at.is_some())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(societe = %societe.societe_id))]
+pub async fn upsert_societe(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    societe: &SocieteSnapshot,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into societes (organisation_id, id, name) values ($1, $2, $3)
+         on conflict (organisation_id, id) do update set name = excluded.name, updated_at = now()",
+    )
+    .bind(organisation_id)
+    .bind(societe.societe_id)
+    .bind(&societe.name)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn delete_societe(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from societes where organisation_id = $1 and id = $2")
+        .bind(organisation_id)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn upsert_member(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    user_id: Uuid,
+    role: MemberRole,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into members (organisation_id, user_id, role) values ($1, $2, $3)
+         on conflict (organisation_id, user_id) do update set role = excluded.role, updated_at = now()",
+    )
+    .bind(organisation_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn delete_member(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from members where organisation_id = $1 and user_id = $2")
+        .bind(organisation_id)
+        .bind(user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the projection has this client, not deleted (no read-through: see
+/// [`Directory::has_client`]).
+#[tracing::instrument(skip(db))]
+pub async fn client_exists(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists(select 1 from clients where organisation_id = $1 and id = $2 and not deleted)",
+    )
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn societe_exists(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists(select 1 from societes where organisation_id = $1 and id = $2)",
+    )
+    .bind(organisation_id)
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn is_member(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "select exists(select 1 from members where organisation_id = $1 and user_id = $2)",
+    )
+    .bind(organisation_id)
+    .bind(user_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Members of the organisation whose role is one of `roles`.
+#[tracing::instrument(skip(db))]
+pub async fn members_with_roles(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    roles: &[MemberRole],
+) -> sqlx::Result<Vec<Uuid>> {
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    sqlx::query_scalar(
+        "select user_id from members where organisation_id = $1 and role = any($2) order by user_id",
+    )
+    .bind(organisation_id)
+    .bind(&roles)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,147 @@
+//! NATS for tests: per-test subjects and stream, a server of a test's own to stop and restart,
+//! and publishing envelopes as another subgraph would.
+
+use std::time::Duration;
+
+use async_nats::{header::HeaderMap, jetstream};
+use subgraph_kit::events::{ensure_stream, Envelope, EventsSettings};
+use uuid::Uuid;
+
+/// The NATS server tests use: `TEST_NATS_URL`, else the local default.
+pub fn nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+/// Event settings isolated to one test: its own subject prefix and stream on `nats_url`.
+pub fn isolated_events(nats_url: &str) -> subgraph_kit::events::EventsSettings {
+    let id = Uuid::new_v4().simple().to_string();
+    subgraph_kit::events::EventsSettings {
+        subject_prefix: format!("test_{id}.crm.events"),
+        live_prefix: format!("test_{id}.crm.live"),
+        stream: format!("TEST_{}", id.to_uppercase()),
+        ..subgraph_kit::events::EventsSettings::new(nats_url)
+    }
+}
+
+/// Deletes a test's JetStream stream (on drop paths: blocking, on a thread of its own).
+pub fn delete_stream_blocking(nats_url: &str, stream: &str) {
+    let (url, stream) = (nats_url.to_owned(), stream.to_owned());
+    let joined = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async move {
+            let connect = async_nats::ConnectOptions::new()
+                .connection_timeout(Duration::from_secs(1))
+                .connect(url.as_str());
+            if let Ok(Ok(client)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
+                let js = async_nats::jetstream::new(client);
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(2), js.delete_stream(&stream)).await;
+            }
+        });
+    })
+    .join();
+    drop(joined);
+}
+
+/// A `nats-server -js` of a test's own, on a free port, that the test can stop and start
+/// again (same port, same storage) to check what happens while NATS is away.
+pub struct NatsServer {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl NatsServer {
+    /// Starts one and waits until it accepts connections.
+    ///
+    /// # Panics
+    /// When `nats-server` is not installed or does not start.
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|err| panic!("no free port: {err}"));
+        let dir = std::env::temp_dir().join(format!("nats-test-{}", Uuid::new_v4().simple()));
+        let mut server = Self {
+            port,
+            dir,
+            child: None,
+        };
+        server.resume().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (as a crash would: no goodbye to clients).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and storage.
+    ///
+    /// # Panics
+    /// When `nats-server` is not installed or does not start.
+    pub async fn resume(&mut self) {
+        let child = std::process::Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string()])
+            .arg("-sd")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("this test needs nats-server on the PATH: {err}"));
+        self.child = Some(child);
+        let address = format!("127.0.0.1:{}", self.port);
+        let up = crate::wait::wait_for(Duration::from_secs(10), || {
+            let address = address.clone();
+            async move { tokio::net::TcpStream::connect(address).await.ok().map(drop) }
+        })
+        .await;
+        assert!(
+            up.is_some(),
+            "nats-server did not start on port {}",
+            self.port
+        );
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Publishes `event` on `events`' stream under a fresh message id (so that JetStream's dedupe
+/// window does not hide a repeat), as the subgraph that owns it would.
+///
+/// # Panics
+/// When NATS is unreachable.
+pub async fn publish(events: &EventsSettings, event: &Envelope) {
+    let client = async_nats::connect(events.nats_url.as_str())
+        .await
+        .unwrap_or_else(|err| panic!("cannot reach NATS at {}: {err}", events.nats_url));
+    let js = jetstream::new(client);
+    ensure_stream(&js, events)
+        .await
+        .unwrap_or_else(|err| panic!("cannot create the test stream: {err:#}"));
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+    let body = serde_json::to_vec(event).unwrap_or_default();
+    js.publish_with_headers(events.subject(&event.event_type), headers, body.into())
+        .await
+        .unwrap_or_else(|err| panic!("cannot publish: {err}"))
+        .await
+        .unwrap_or_else(|err| panic!("the stream did not acknowledge: {err}"));
+}

@@ -1,0 +1,78 @@
+//! The kit owns the DDL of its event tables: every subgraph's migrations create the outbox,
+//! processed events and dead letters exactly as `subgraph_kit::db::EVENT_TABLES_SQL` does.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use crm_test_support::TestDatabase;
+use sqlx::{migrate::Migrator, PgPool};
+
+const TABLES: [&str; 3] = ["outbox", "processed_events", "dead_letters"];
+
+/// Columns, constraints and indexes of the kit's tables, as text to compare.
+async fn shape(pool: &PgPool) -> Vec<String> {
+    let columns: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+        "select table_name::text, column_name::text, data_type::text, is_nullable::text, column_default::text
+         from information_schema.columns
+         where table_schema = 'public' and table_name = any($1)
+         order by table_name, ordinal_position",
+    )
+    .bind(TABLES)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let constraints: Vec<(String, String, String)> = sqlx::query_as(
+        "select c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid)
+         from pg_constraint c
+         where c.conrelid::regclass::text = any($1)
+         order by 1, 2",
+    )
+    .bind(TABLES)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "select indexname::text, indexdef from pg_indexes
+         where schemaname = 'public' and tablename = any($1) order by 1",
+    )
+    .bind(TABLES)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut shape: Vec<String> = columns
+        .into_iter()
+        .map(|c| format!("column {c:?}"))
+        .collect();
+    shape.extend(constraints.into_iter().map(|c| format!("constraint {c:?}")));
+    shape.extend(indexes.into_iter().map(|i| format!("index {i:?}")));
+    shape
+}
+
+#[tokio::test]
+async fn every_subgraph_creates_the_kit_tables_identically() {
+    static NONE: Migrator = Migrator::DEFAULT;
+    let reference = TestDatabase::create(&NONE).await;
+    sqlx::raw_sql(subgraph_kit::db::EVENT_TABLES_SQL)
+        .execute(&reference.pool)
+        .await
+        .unwrap();
+    let expected = shape(&reference.pool).await;
+    assert_eq!(
+        expected.iter().filter(|l| l.starts_with("column")).count(),
+        8 + 4 + 8,
+        "the reference has every column: {expected:#?}"
+    );
+    let subgraphs: [(&str, &Migrator); 4] = [
+        ("core", &subgraph_core::MIGRATOR),
+        ("commercial", &subgraph_commercial::MIGRATOR),
+        ("finance", &subgraph_finance::MIGRATOR),
+        ("engagement", &subgraph_engagement::MIGRATOR),
+    ];
+    for (name, migrator) in subgraphs {
+        let db = TestDatabase::create(migrator).await;
+        assert_eq!(
+            shape(&db.pool).await,
+            expected,
+            "{name}'s migrations create the kit's tables differently"
+        );
+    }
+}
