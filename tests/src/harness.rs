@@ -121,7 +121,10 @@ impl Stack {
             )
             .await;
         let payload = response.data()["signUp"].clone();
-        let token = payload["token"].as_str().expect("a token").to_owned();
+        let token = payload["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token in {payload}"))
+            .to_owned();
         (self.client().with_token(token), payload)
     }
 }

@@ -1,7 +1,7 @@
 //! The commercial flow through the gateway: a catalogue, a contract for a core client, signed,
 //! read back in one request across core and commercial; its event on JetStream.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! plans an `_entities` fetch to core for their fields. Statements are counted from sqlx's
 //! own `sqlx::query` tracing events, so this file holds a single test: the subscriber is global.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use std::{
     collections::HashMap,

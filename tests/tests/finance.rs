@@ -1,7 +1,7 @@
 //! The finance flow through the gateway: a contract signed in commercial becomes a draft
 //! invoice in finance, issued with its number and Factur-X, read from the client in core.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use std::time::Duration;
 

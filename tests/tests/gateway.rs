@@ -1,7 +1,7 @@
 //! End to end through the gateway: real HTTP from a client to hive-router to the core
 //! subgraph and its PostgreSQL database.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use crm_e2e::harness::{Stack, PASSWORD};
 use serde_json::json;

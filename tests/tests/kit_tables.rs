@@ -1,7 +1,7 @@
 //! The kit owns the DDL of its event tables: every subgraph's migrations create the outbox,
 //! processed events and dead letters exactly as `subgraph_kit::db::EVENT_TABLES_SQL` does.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use crm_test_support::TestDatabase;
 use sqlx::{migrate::Migrator, PgPool};

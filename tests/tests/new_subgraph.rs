@@ -3,7 +3,7 @@
 //! as CONTRIBUTING.md's checklist describes. It runs for real: core and this subgraph, their
 //! databases, NATS, a signed-up session, tenancy.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 #![allow(unreachable_pub)] // the fixture subgraph is written as its own crate would be
 
 // ---- the subgraph: settings -------------------------------------------------------------

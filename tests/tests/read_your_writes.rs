@@ -2,7 +2,7 @@
 //! commercial and finance in the very next request, before core's events have arrived there
 //! (the directory projections read through to core on a miss).
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use crm_e2e::harness::Stack;
 use serde_json::json;

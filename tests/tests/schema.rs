@@ -1,7 +1,7 @@
 //! The committed schema files are what the code produces: each subgraph's SDL, and the
 //! supergraph composed from them. `cargo xtask schema` rewrites them.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use crm_e2e::catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH};
 

@@ -1,7 +1,7 @@
 //! Live notifications through the gateway: WebSocket (graphql-transport-ws) and SSE clients
 //! get their own organisation's and user's events, with fields of other subgraphs resolved.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 use std::time::Duration;
 

@@ -144,13 +144,13 @@ pub async fn process<H: Handler>(
     event: &Envelope,
 ) -> Result<bool, HandlerError> {
     let mut tx = pool.begin().await?;
-    let fresh = sqlx::query(
+    let fresh = sqlx::query!(
         "insert into processed_events (consumer, event_id, event_type) values ($1, $2, $3)
          on conflict do nothing",
+        consumer,
+        event.id,
+        event.event_type,
     )
-    .bind(consumer)
-    .bind(event.id)
-    .bind(&event.event_type)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -174,19 +174,19 @@ async fn dead_letter(
     error: &str,
     attempts: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into dead_letters (consumer, event_id, event_type, envelope, error, attempts)
          values ($1, $2, $3, $4, $5, $6)
          on conflict (consumer, event_id) do update
          set error = excluded.error, attempts = dead_letters.attempts + excluded.attempts,
              failed_at = now(), replayed_at = null",
+        consumer,
+        event_id,
+        event_type,
+        event,
+        error,
+        i32::try_from(attempts).unwrap_or(i32::MAX),
     )
-    .bind(consumer)
-    .bind(event_id)
-    .bind(event_type)
-    .bind(event)
-    .bind(error)
-    .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
     .execute(pool)
     .await?;
     Ok(())
@@ -387,10 +387,11 @@ pub struct DeadLetter {
 /// Dead letters of `consumer` not yet replayed, oldest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_dead_letters(pool: &PgPool, consumer: &str) -> sqlx::Result<Vec<DeadLetter>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        DeadLetter,
         "select * from dead_letters where consumer = $1 and replayed_at is null order by failed_at, event_id",
+        consumer,
     )
-    .bind(consumer)
     .fetch_all(pool)
     .await
 }
@@ -403,11 +404,13 @@ pub async fn replay_dead_letter<H: Handler>(
     event_id: Uuid,
     handler: &H,
 ) -> anyhow::Result<Outcome> {
-    let letter: DeadLetter =
-        sqlx::query_as("select * from dead_letters where consumer = $1 and event_id = $2")
-            .bind(consumer)
-            .bind(event_id)
-            .fetch_optional(pool)
+    let letter = sqlx::query_as!(
+        DeadLetter,
+        "select * from dead_letters where consumer = $1 and event_id = $2",
+        consumer,
+        event_id,
+    )
+    .fetch_optional(pool)
             .await?
             .with_context(|| format!("no dead letter {event_id} for {consumer}"))?;
     let event: Envelope =
@@ -419,11 +422,11 @@ pub async fn replay_dead_letter<H: Handler>(
             return Err(err.context("the replay failed"))
         }
     };
-    sqlx::query(
+    sqlx::query!(
         "update dead_letters set replayed_at = now() where consumer = $1 and event_id = $2",
+        consumer,
+        event_id,
     )
-    .bind(consumer)
-    .bind(event_id)
     .execute(pool)
     .await?;
     Ok(outcome)

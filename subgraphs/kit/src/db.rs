@@ -85,11 +85,12 @@ pub async fn ensure_database(options: &PgConnectOptions) -> anyhow::Result<()> {
     let mut admin = PgConnection::connect_with(&options.clone().database("postgres"))
         .await
         .with_context(|| unreachable(options))?;
-    let exists: bool =
-        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-            .bind(&name)
-            .fetch_one(&mut admin)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"select exists(select 1 from pg_database where datname = $1) as "exists!""#,
+        name,
+    )
+    .fetch_one(&mut admin)
+    .await?;
     if !exists {
         // Identifiers cannot be bound; quote it. A concurrent creator is not an error.
         let quoted = format!("\"{}\"", name.replace('"', "\"\""));

@@ -296,15 +296,15 @@ pub async fn upsert_client(
     organisation_id: Uuid,
     client: &ClientSnapshot,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into clients (organisation_id, id, name, deleted) values ($1, $2, $3, $4)
          on conflict (organisation_id, id)
          do update set name = excluded.name, deleted = excluded.deleted, updated_at = now()",
+        organisation_id,
+        client.client_id,
+        client.display_name(),
+        client.deleted_at.is_some(),
     )
-    .bind(organisation_id)
-    .bind(client.client_id)
-    .bind(client.display_name())
-    .bind(client.deleted_at.is_some())
     .execute(db)
     .await?;
     Ok(())
@@ -316,13 +316,13 @@ pub async fn upsert_societe(
     organisation_id: Uuid,
     societe: &SocieteSnapshot,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into societes (organisation_id, id, name) values ($1, $2, $3)
          on conflict (organisation_id, id) do update set name = excluded.name, updated_at = now()",
+        organisation_id,
+        societe.societe_id,
+        societe.name,
     )
-    .bind(organisation_id)
-    .bind(societe.societe_id)
-    .bind(&societe.name)
     .execute(db)
     .await?;
     Ok(())
@@ -334,10 +334,12 @@ pub async fn delete_societe(
     organisation_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("delete from societes where organisation_id = $1 and id = $2")
-        .bind(organisation_id)
-        .bind(id)
-        .execute(db)
+    sqlx::query!(
+        "delete from societes where organisation_id = $1 and id = $2",
+        organisation_id,
+        id,
+    )
+    .execute(db)
         .await?;
     Ok(())
 }
@@ -349,13 +351,13 @@ pub async fn upsert_member(
     user_id: Uuid,
     role: MemberRole,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into members (organisation_id, user_id, role) values ($1, $2, $3)
          on conflict (organisation_id, user_id) do update set role = excluded.role, updated_at = now()",
+        organisation_id,
+        user_id,
+        role.as_str(),
     )
-    .bind(organisation_id)
-    .bind(user_id)
-    .bind(role.as_str())
     .execute(db)
     .await?;
     Ok(())
@@ -367,10 +369,12 @@ pub async fn delete_member(
     organisation_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("delete from members where organisation_id = $1 and user_id = $2")
-        .bind(organisation_id)
-        .bind(user_id)
-        .execute(db)
+    sqlx::query!(
+        "delete from members where organisation_id = $1 and user_id = $2",
+        organisation_id,
+        user_id,
+    )
+    .execute(db)
         .await?;
     Ok(())
 }
@@ -383,11 +387,11 @@ pub async fn client_exists(
     organisation_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists(select 1 from clients where organisation_id = $1 and id = $2 and not deleted)",
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from clients where organisation_id = $1 and id = $2 and not deleted) as "exists!""#,
+        organisation_id,
+        id,
     )
-    .bind(organisation_id)
-    .bind(id)
     .fetch_one(db)
     .await
 }
@@ -398,11 +402,11 @@ pub async fn societe_exists(
     organisation_id: Uuid,
     id: Uuid,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists(select 1 from societes where organisation_id = $1 and id = $2)",
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from societes where organisation_id = $1 and id = $2) as "exists!""#,
+        organisation_id,
+        id,
     )
-    .bind(organisation_id)
-    .bind(id)
     .fetch_one(db)
     .await
 }
@@ -413,11 +417,11 @@ pub async fn is_member(
     organisation_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "select exists(select 1 from members where organisation_id = $1 and user_id = $2)",
+    sqlx::query_scalar!(
+        r#"select exists(select 1 from members where organisation_id = $1 and user_id = $2) as "exists!""#,
+        organisation_id,
+        user_id,
     )
-    .bind(organisation_id)
-    .bind(user_id)
     .fetch_one(db)
     .await
 }
@@ -429,12 +433,12 @@ pub async fn members_with_roles(
     organisation_id: Uuid,
     roles: &[MemberRole],
 ) -> sqlx::Result<Vec<Uuid>> {
-    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    sqlx::query_scalar(
+    let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
+    sqlx::query_scalar!(
         "select user_id from members where organisation_id = $1 and role = any($2) order by user_id",
+        organisation_id,
+        &roles[..],
     )
-    .bind(organisation_id)
-    .bind(&roles)
     .fetch_all(db)
     .await
 }

@@ -109,21 +109,20 @@ pub async fn record_event<E: Event>(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<()> {
     let json = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+    sqlx::query!(
         "insert into outbox (id, organisation_id, event_type, envelope, created_at)
          values ($1, $2, $3, $4, $5)",
+        envelope.id,
+        envelope.organisation_id,
+        envelope.event_type,
+        json,
+        envelope.occurred_at,
     )
-    .bind(envelope.id)
-    .bind(envelope.organisation_id)
-    .bind(&envelope.event_type)
-    .bind(json)
-    .bind(envelope.occurred_at)
     .execute(&mut *tx)
     .await?;
     // Delivered at commit, and only if the transaction commits.
-    sqlx::query("select pg_notify($1, '')")
-        .bind(CHANNEL)
-        .execute(&mut *tx)
+    sqlx::query!(r#"select true as "notified!" from pg_notify($1, '')"#, CHANNEL)
+        .fetch_one(&mut *tx)
         .await?;
     Ok(())
 }
@@ -178,7 +177,6 @@ pub struct Relay {
     batch: i64,
 }
 
-#[derive(sqlx::FromRow)]
 struct OutboxRow {
     id: Uuid,
     event_type: String,
@@ -264,10 +262,10 @@ impl Relay {
     /// is the record.
     pub async fn purge_published(&self) -> sqlx::Result<u64> {
         let days = i32::try_from(self.settings.retention_days).unwrap_or(i32::MAX);
-        let done = sqlx::query(
+        let done = sqlx::query!(
             "delete from outbox where published_at < now() - make_interval(days => $1)",
+            days,
         )
-        .bind(days)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
@@ -278,11 +276,12 @@ impl Relay {
         let mut report = DrainReport::default();
         loop {
             let mut tx = self.pool.begin().await?;
-            let rows: Vec<OutboxRow> = sqlx::query_as(
+            let rows = sqlx::query_as!(
+                OutboxRow,
                 "select id, event_type, envelope from outbox where published_at is null
                  order by created_at, id limit $1 for update skip locked",
+                self.batch,
             )
-            .bind(self.batch)
             .fetch_all(&mut *tx)
             .await?;
             if rows.is_empty() {
@@ -329,16 +328,18 @@ impl Relay {
                     }
                 }
             }
-            sqlx::query("update outbox set published_at = now() where id = any($1)")
-                .bind(&published)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "update outbox set published_at = now() where id = any($1)",
+                &published[..],
+            )
+            .execute(&mut *tx)
+            .await?;
             if let Some((id, err)) = &failure {
-                sqlx::query(
+                sqlx::query!(
                     "update outbox set attempts = attempts + 1, last_error = $2 where id = $1",
+                    id,
+                    format!("{err:#}"),
                 )
-                .bind(id)
-                .bind(format!("{err:#}"))
                 .execute(&mut *tx)
                 .await?;
             }

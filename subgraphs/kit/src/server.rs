@@ -168,7 +168,7 @@ where
 }
 
 async fn readiness(State(pool): State<PgPool>) -> Response {
-    match sqlx::query("select 1").execute(&pool).await {
+    match sqlx::query!(r#"select 1 as "one!""#).fetch_one(&pool).await {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "not ready: database unreachable");

@@ -1,7 +1,7 @@
 //! API tests of the core subgraph: the real app on a free port over a fresh database per
 //! test, driven over HTTP like the gateway drives it.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 #![allow(unreachable_pub)] // test modules share their helpers with `pub`
 
 mod clients;

@@ -1,7 +1,7 @@
 //! API tests of the engagement subgraph: core (the token issuer and event source) and
 //! engagement on free ports, each over a fresh database, sharing a test-owned stream.
 
-#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 #![allow(unreachable_pub)] // test modules share their helpers with `pub`
 
 mod activities;

@@ -101,7 +101,7 @@ pub async fn draft_from_contract(
 fn contract_lines(signed: &ContractSigned) -> Result<Vec<LineFields>, HandlerError> {
     let mut lines = Vec::with_capacity(signed.lines.len());
     for l in &signed.lines {
-        let rate = VatRate::parse("vatRate", l.vat_rate).map_err(|e| HandlerError::permanent(e))?;
+        let rate = VatRate::parse("vatRate", l.vat_rate).map_err(HandlerError::permanent)?;
         let category = if rate.percent().is_zero() {
             VatCategory::Zero
         } else {
