@@ -411,8 +411,8 @@ pub async fn replay_dead_letter<H: Handler>(
         event_id,
     )
     .fetch_optional(pool)
-            .await?
-            .with_context(|| format!("no dead letter {event_id} for {consumer}"))?;
+    .await?
+    .with_context(|| format!("no dead letter {event_id} for {consumer}"))?;
     let event: Envelope =
         serde_json::from_value(letter.envelope).context("the dead letter is not an envelope")?;
     let outcome = match process(pool, consumer, handler, &event).await {

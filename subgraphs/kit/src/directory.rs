@@ -340,7 +340,7 @@ pub async fn delete_societe(
         id,
     )
     .execute(db)
-        .await?;
+    .await?;
     Ok(())
 }
 
@@ -375,7 +375,7 @@ pub async fn delete_member(
         user_id,
     )
     .execute(db)
-        .await?;
+    .await?;
     Ok(())
 }
 

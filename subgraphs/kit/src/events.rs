@@ -121,9 +121,12 @@ pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<
     .execute(&mut *tx)
     .await?;
     // Delivered at commit, and only if the transaction commits.
-    sqlx::query!(r#"select true as "notified!" from pg_notify($1, '')"#, CHANNEL)
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query!(
+        r#"select true as "notified!" from pg_notify($1, '')"#,
+        CHANNEL
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     Ok(())
 }
 

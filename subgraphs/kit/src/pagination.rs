@@ -10,6 +10,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sqlx::{postgres::PgRow, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::error::Invalid;
@@ -48,7 +49,7 @@ impl Keyset {
 /// Continues a newest-first list (`order by <column> desc, id desc`) after `after`:
 /// pushes ` and (<column>, id) < ($at, $id)`. `column` is a trusted column name.
 pub fn push_after_desc(
-    query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    query: &mut QueryBuilder<'_, Postgres>,
     column: &str,
     after: Option<&Keyset>,
 ) {
@@ -60,6 +61,42 @@ pub fn push_after_desc(
             .push_bind(after.id)
             .push(")");
     }
+}
+
+/// Adds ` and <column> = <value>` to a filter when it has a value. `column` is trusted.
+pub fn and_eq<'q, T>(query: &mut QueryBuilder<'q, Postgres>, column: &str, value: Option<T>)
+where
+    T: 'q + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Send,
+{
+    if let Some(value) = value {
+        query.push(format!(" and {column} = ")).push_bind(value);
+    }
+}
+
+/// A page of `table`'s rows newest first by `column` (then id), as `filter` narrows them (it
+/// pushes ` where organisation_id = … and …`), and how many match over all pages. `table`
+/// and `column` are trusted names.
+pub async fn newest_first<R>(
+    db: &PgPool,
+    table: &str,
+    column: &str,
+    filter: impl Fn(&mut QueryBuilder<'_, Postgres>),
+    page: &PageRequest,
+) -> sqlx::Result<(Vec<R>, i64)>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut count = QueryBuilder::new(format!("select count(*) from {table}"));
+    filter(&mut count);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let mut query = QueryBuilder::new(format!("select * from {table}"));
+    filter(&mut query);
+    push_after_desc(&mut query, column, page.after.as_ref());
+    query
+        .push(format!(" order by {column} desc, id desc limit "))
+        .push_bind(page.fetch_limit());
+    let rows = query.build_query_as().fetch_all(db).await?;
+    Ok((rows, total))
 }
 
 /// Fields every connection carries besides its edges.

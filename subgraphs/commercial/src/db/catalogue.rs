@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::PageRequest;
+use subgraph_kit::pagination::{and_eq, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::product::{ProductCategory, ProductKind, ProductStatus};
@@ -326,15 +326,9 @@ fn push_product_filter(
 ) {
     q.push(" where organisation_id = ")
         .push_bind(organisation_id);
-    if let Some(status) = f.status {
-        q.push(" and status = ").push_bind(status);
-    }
-    if let Some(category) = f.category {
-        q.push(" and category = ").push_bind(category);
-    }
-    if let Some(range) = f.range_id {
-        q.push(" and range_id = ").push_bind(range);
-    }
+    and_eq(q, "status", f.status);
+    and_eq(q, "category", f.category);
+    and_eq(q, "range_id", f.range_id);
     if let Some(search) = &f.search {
         let pattern = format!("%{}%", escape_like(search));
         q.push(" and (name ilike ")

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::{push_after_desc, PageRequest};
+use subgraph_kit::pagination::{and_eq, newest_first, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::commission::CommissionStatus;
@@ -251,18 +251,10 @@ pub struct CommissionFilter {
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &CommissionFilter) {
     q.push(" where organisation_id = ")
         .push_bind(organisation_id);
-    if let Some(rep) = f.sales_rep_id {
-        q.push(" and sales_rep_id = ").push_bind(rep);
-    }
-    if let Some(contract) = f.contract_id {
-        q.push(" and contract_id = ").push_bind(contract);
-    }
-    if let Some(status) = f.status {
-        q.push(" and status = ").push_bind(status);
-    }
-    if let Some(period) = &f.period {
-        q.push(" and period = ").push_bind(period.clone());
-    }
+    and_eq(q, "sales_rep_id", f.sales_rep_id);
+    and_eq(q, "contract_id", f.contract_id);
+    and_eq(q, "status", f.status);
+    and_eq(q, "period", f.period.clone());
 }
 
 /// A page of commissions, newest first, and how many match.
@@ -273,14 +265,6 @@ pub async fn list_commissions_page(
     filter: &CommissionFilter,
     page: &PageRequest,
 ) -> sqlx::Result<(Vec<CommissionRow>, i64)> {
-    let mut count = QueryBuilder::new("select count(*) from commissions");
-    push_filter(&mut count, organisation_id, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-    let mut q = QueryBuilder::new("select * from commissions");
-    push_filter(&mut q, organisation_id, filter);
-    push_after_desc(&mut q, "calculated_at", page.after.as_ref());
-    q.push(" order by calculated_at desc, id desc limit ")
-        .push_bind(page.fetch_limit());
-    let rows = q.build_query_as().fetch_all(db).await?;
-    Ok((rows, total))
+    let filter = |q: &mut QueryBuilder<'_, Postgres>| push_filter(q, organisation_id, filter);
+    newest_first(db, "commissions", "calculated_at", filter, page).await
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::{push_after_desc, PageRequest};
+use subgraph_kit::pagination::{and_eq, newest_first, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -451,18 +451,10 @@ pub struct ContractFilter {
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &ContractFilter) {
     q.push(" where organisation_id = ")
         .push_bind(organisation_id);
-    if let Some(status) = f.status {
-        q.push(" and status = ").push_bind(status);
-    }
-    if let Some(client) = f.client_id {
-        q.push(" and client_id = ").push_bind(client);
-    }
-    if let Some(rep) = f.sales_rep_id {
-        q.push(" and sales_rep_id = ").push_bind(rep);
-    }
-    if let Some(societe) = f.societe_id {
-        q.push(" and societe_id = ").push_bind(societe);
-    }
+    and_eq(q, "status", f.status);
+    and_eq(q, "client_id", f.client_id);
+    and_eq(q, "sales_rep_id", f.sales_rep_id);
+    and_eq(q, "societe_id", f.societe_id);
     if let Some(search) = &f.search {
         let pattern = format!("%{}%", super::catalogue::escape_like(search));
         q.push(" and (reference ilike ")
@@ -481,16 +473,8 @@ pub async fn list_contracts_page(
     filter: &ContractFilter,
     page: &PageRequest,
 ) -> sqlx::Result<(Vec<ContractRow>, i64)> {
-    let mut count = QueryBuilder::new("select count(*) from contracts");
-    push_filter(&mut count, organisation_id, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-    let mut q = QueryBuilder::new("select * from contracts");
-    push_filter(&mut q, organisation_id, filter);
-    push_after_desc(&mut q, "created_at", page.after.as_ref());
-    q.push(" order by created_at desc, id desc limit ")
-        .push_bind(page.fetch_limit());
-    let rows = q.build_query_as().fetch_all(db).await?;
-    Ok((rows, total))
+    let filter = |q: &mut QueryBuilder<'_, Postgres>| push_filter(q, organisation_id, filter);
+    newest_first(db, "contracts", "created_at", filter, page).await
 }
 
 /// Contracts whose end date is before `today` and still running, locked (skipping rows

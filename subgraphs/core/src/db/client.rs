@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::{Keyset, PageRequest};
+use subgraph_kit::pagination::{and_eq, Keyset, PageRequest};
 use uuid::Uuid;
 
 use super::like_escape;
@@ -225,15 +225,9 @@ fn push_filter(
     } else {
         " and deleted_at is null"
     });
-    if let Some(status) = filter.status {
-        q.push(" and status = ").push_bind(status);
-    }
-    if let Some(kind) = filter.kind {
-        q.push(" and kind = ").push_bind(kind);
-    }
-    if let Some(societe_id) = filter.societe_id {
-        q.push(" and societe_id = ").push_bind(societe_id);
-    }
+    and_eq(q, "status", filter.status);
+    and_eq(q, "kind", filter.kind);
+    and_eq(q, "societe_id", filter.societe_id);
     if let Some(search) = filter
         .search
         .as_deref()

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::PageRequest;
+use subgraph_kit::pagination::{and_eq, PageRequest};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -146,15 +146,9 @@ pub struct TaskFilter {
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &TaskFilter) {
     q.push(" where organisation_id = ")
         .push_bind(organisation_id);
-    if let Some(status) = f.status {
-        q.push(" and status = ").push_bind(status);
-    }
-    if let Some(assignee) = f.assignee_id {
-        q.push(" and assignee_id = ").push_bind(assignee);
-    }
-    if let Some(client) = f.client_id {
-        q.push(" and client_id = ").push_bind(client);
-    }
+    and_eq(q, "status", f.status);
+    and_eq(q, "assignee_id", f.assignee_id);
+    and_eq(q, "client_id", f.client_id);
     if let Some(before) = f.open_and_due_before {
         q.push(" and status in ('TODO', 'IN_PROGRESS') and due_at < ")
             .push_bind(before);

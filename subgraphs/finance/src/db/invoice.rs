@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
-use subgraph_kit::pagination::{push_after_desc, PageRequest};
+use subgraph_kit::pagination::{and_eq, newest_first, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::invoice::{
@@ -527,21 +527,11 @@ pub struct InvoiceFilter {
 fn push_filter(q: &mut QueryBuilder<'_, Postgres>, organisation_id: Uuid, f: &InvoiceFilter) {
     q.push(" where organisation_id = ")
         .push_bind(organisation_id);
-    if let Some(status) = f.status {
-        q.push(" and status = ").push_bind(status);
-    }
-    if let Some(kind) = f.kind {
-        q.push(" and kind = ").push_bind(kind);
-    }
-    if let Some(client) = f.client_id {
-        q.push(" and client_id = ").push_bind(client);
-    }
-    if let Some(contract) = f.contract_id {
-        q.push(" and contract_id = ").push_bind(contract);
-    }
-    if let Some(societe) = f.societe_id {
-        q.push(" and societe_id = ").push_bind(societe);
-    }
+    and_eq(q, "status", f.status);
+    and_eq(q, "kind", f.kind);
+    and_eq(q, "client_id", f.client_id);
+    and_eq(q, "contract_id", f.contract_id);
+    and_eq(q, "societe_id", f.societe_id);
     if let Some(day) = f.overdue_on {
         q.push(" and status in ('ISSUED', 'PARTIALLY_PAID') and kind = 'INVOICE' and due_date < ")
             .push_bind(day);
@@ -556,16 +546,8 @@ pub async fn list_invoices_page(
     filter: &InvoiceFilter,
     page: &PageRequest,
 ) -> sqlx::Result<(Vec<InvoiceRow>, i64)> {
-    let mut count = QueryBuilder::new("select count(*) from invoices");
-    push_filter(&mut count, organisation_id, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
-    let mut q = QueryBuilder::new("select * from invoices");
-    push_filter(&mut q, organisation_id, filter);
-    push_after_desc(&mut q, "created_at", page.after.as_ref());
-    q.push(" order by created_at desc, id desc limit ")
-        .push_bind(page.fetch_limit());
-    let rows = q.build_query_as().fetch_all(db).await?;
-    Ok((rows, total))
+    let filter = |q: &mut QueryBuilder<'_, Postgres>| push_filter(q, organisation_id, filter);
+    newest_first(db, "invoices", "created_at", filter, page).await
 }
 
 /// Issued documents of a société in a period, in issue order (FEC).
