@@ -76,3 +76,69 @@ async fn every_subgraph_creates_the_kit_tables_identically() {
         );
     }
 }
+
+/// The directory projection's rows, as (id, deleted).
+async fn societes(pool: &PgPool) -> Vec<(uuid::Uuid, bool)> {
+    sqlx::query_as("select id, deleted from societes order by id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_read_through_answer_never_overwrites_what_an_event_wrote() {
+    use crm_events::directory::{MemberRole, SocieteSnapshot};
+    use subgraph_kit::directory::{is_member, societe_exists, write_member, write_societe};
+
+    static NONE: Migrator = Migrator::DEFAULT;
+    let db = TestDatabase::create(&NONE).await;
+    sqlx::raw_sql(subgraph_kit::db::DIRECTORY_TABLES_SQL)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let org = uuid::Uuid::new_v4();
+    let societe = SocieteSnapshot {
+        societe_id: uuid::Uuid::new_v4(),
+        name: "Acme SAS".into(),
+        siren: "732829320".into(),
+        siret: None,
+        vat_number: None,
+    };
+    // An answer from core is recorded when nothing is known yet…
+    write_societe(&db.pool, org, &societe, false, true)
+        .await
+        .unwrap();
+    assert!(societe_exists(&db.pool, org, societe.societe_id)
+        .await
+        .unwrap());
+    // …the deletion's event wins, and an answer that raced it cannot bring it back.
+    write_societe(&db.pool, org, &societe, true, false)
+        .await
+        .unwrap();
+    write_societe(&db.pool, org, &societe, false, true)
+        .await
+        .unwrap();
+    assert!(!societe_exists(&db.pool, org, societe.societe_id)
+        .await
+        .unwrap());
+    assert_eq!(societes(&db.pool).await, vec![(societe.societe_id, true)]);
+
+    let user = uuid::Uuid::new_v4();
+    write_member(&db.pool, org, user, None, false)
+        .await
+        .unwrap();
+    write_member(&db.pool, org, user, Some(MemberRole::Admin), true)
+        .await
+        .unwrap();
+    assert!(
+        !is_member(&db.pool, org, user).await.unwrap(),
+        "a removed member stays removed"
+    );
+    write_member(&db.pool, org, user, Some(MemberRole::Member), false)
+        .await
+        .unwrap();
+    assert!(
+        is_member(&db.pool, org, user).await.unwrap(),
+        "until an event says they joined"
+    );
+}

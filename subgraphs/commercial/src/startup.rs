@@ -29,7 +29,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         verifier,
     )
     .await?;
-    let directory = Directory::new(&settings.directory, ());
+    let directory = Directory::new(&settings.directory, ())?;
     let state = CommercialState {
         pool: subgraph.pool().clone(),
         directory: directory.clone(),

@@ -27,6 +27,7 @@ pub struct AuthSettings {
     /// `aud` of the tokens core issues and expects.
     pub audience: String,
     /// Lifetime of an access token, in seconds.
+    #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
     pub token_ttl_seconds: i64,
     /// PEM (PKCS#8) Ed25519 private key signing the tokens; takes precedence over the file.
     #[serde(default)]
@@ -35,6 +36,7 @@ pub struct AuthSettings {
     #[serde(default)]
     pub signing_key_file: Option<PathBuf>,
     /// Days an invitation stays valid.
+    #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
     pub invitation_ttl_days: i64,
 }
 

@@ -1,8 +1,8 @@
-//! Engagement's consumers of core's events: the kit's directory projection (members, clients,
-//! sociétés: `engagement-directory`), and `engagement-notifications`, which notifies the
-//! organisation's owners and admins of new clients and queues e-mail (welcome, invitation).
-//! Each runs in the transaction that marks the event processed, so a redelivery never
-//! notifies twice; live announcements go out once it committed.
+//! Engagement's consumer of core's events, `engagement-notifications`: it keeps the kit's
+//! directory projection (members, clients, sociétés) and, in the same transaction, notifies
+//! the organisation's owners and admins of new clients and queues e-mail (welcome,
+//! invitation). The transaction marks the event processed, so a redelivery never notifies
+//! twice; live announcements go out once it committed.
 
 use crm_events::{
     directory::{

@@ -31,7 +31,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     .await?;
     let (pool, nats) = (subgraph.pool().clone(), subgraph.nats().clone());
     let events = subgraph.events().clone();
-    let directory = Directory::new(&settings.directory, ());
+    let directory = Directory::new(&settings.directory, ())?;
     let state = EngagementState {
         pool: pool.clone(),
         nats: nats.clone(),

@@ -34,7 +34,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     .await?;
     let pool = subgraph.pool().clone();
     let store = Arc::new(LocalStore::new(settings.documents.dir.clone()));
-    let directory = Directory::new(&settings.directory, BillingIdentity);
+    let directory = Directory::new(&settings.directory, BillingIdentity)?;
     let state = FinanceState {
         pool: pool.clone(),
         store: store.clone(),

@@ -1,7 +1,9 @@
 -- The kit's directory projection (subgraph_kit::directory): what a subgraph knows of core's
 -- clients, sociétés and members, fed by core's events and read through to core on a miss.
 -- A subgraph that projects the directory creates these tables (it may add columns, as
--- finance does for a client's identity and billing address).
+-- finance does for a client's identity and billing address). Nothing is ever deleted: a
+-- deleted client, société or removed member stays as a `deleted` row (a tombstone), so that
+-- a read-through answer that raced the deletion's event cannot bring it back.
 
 create table clients (
     organisation_id  uuid not null,
@@ -17,6 +19,7 @@ create table societes (
     organisation_id  uuid not null,
     id               uuid not null,
     name             text not null,
+    deleted          boolean not null default false,
     updated_at       timestamptz not null default now(),
     primary key (organisation_id, id)
 );
@@ -25,6 +28,7 @@ create table members (
     organisation_id  uuid not null,
     user_id          uuid not null,
     role             text not null check (role in ('VIEWER', 'MEMBER', 'ADMIN', 'OWNER')),
+    deleted          boolean not null default false,
     updated_at       timestamptz not null default now(),
     primary key (organisation_id, user_id)
 );

@@ -27,10 +27,16 @@ pub struct DatabaseSettings {
     /// `postgres://user:password@host:port/database`; the database is created if missing.
     pub url: SecretString,
     /// Upper bound of pooled connections.
-    #[serde(default = "default_max_connections")]
+    #[serde(
+        default = "default_max_connections",
+        deserialize_with = "crate::settings::lenient"
+    )]
     pub max_connections: u32,
     /// Whether to create the database when it does not exist (needs the CREATEDB right).
-    #[serde(default = "default_true")]
+    #[serde(
+        default = "default_true",
+        deserialize_with = "crate::settings::lenient_bool"
+    )]
     pub create_if_missing: bool,
 }
 

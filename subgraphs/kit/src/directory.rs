@@ -112,15 +112,19 @@ impl<H> std::fmt::Debug for Directory<H> {
 }
 
 impl<H: DirectoryHook> Directory<H> {
-    pub fn new(settings: &DirectorySettings, hook: H) -> Self {
-        Self {
+    /// # Errors
+    /// When no HTTP client can be built (no TLS backend).
+    pub fn new(settings: &DirectorySettings, hook: H) -> anyhow::Result<Self> {
+        // A read-through runs inside the caller's transaction: core must answer quickly.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(3))
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the directory's HTTP client: {e}"))?;
+        Ok(Self {
             core_url: settings.core_url.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap_or_default(),
+            http,
             hook: Arc::new(hook),
-        }
+        })
     }
 
     /// The consumer keeping the projection up to date from core's events.
@@ -147,9 +151,8 @@ impl<H: DirectoryHook> Directory<H> {
         else {
             return Ok(false);
         };
-        let deleted = client.deleted_at.is_some();
-        apply_client(conn, &*self.hook, organisation_id, &client).await?;
-        Ok(!deleted)
+        learn_client(conn, &*self.hook, organisation_id, &client).await?;
+        Ok(client.deleted_at.is_none())
     }
 
     /// Whether the caller's organisation has this société.
@@ -169,7 +172,7 @@ impl<H: DirectoryHook> Directory<H> {
         else {
             return Ok(false);
         };
-        upsert_societe(&mut *conn, organisation_id, &societe).await?;
+        write_societe(&mut *conn, organisation_id, &societe, false, true).await?;
         Ok(true)
     }
 
@@ -190,7 +193,14 @@ impl<H: DirectoryHook> Directory<H> {
         else {
             return Ok(false);
         };
-        upsert_member(&mut *conn, organisation_id, member.user_id, member.role).await?;
+        write_member(
+            &mut *conn,
+            organisation_id,
+            member.user_id,
+            Some(member.role),
+            true,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -257,23 +267,25 @@ impl<H: DirectoryHook> DirectoryHandler<H> {
         let org = envelope.organisation_id;
         match event {
             DirectoryEvent::OrganisationCreated(e) => {
-                upsert_member(&mut *tx, org, e.owner_id, MemberRole::Owner).await?;
+                write_member(&mut *tx, org, e.owner_id, Some(MemberRole::Owner), false).await?;
             }
             DirectoryEvent::MemberJoined(MemberJoined { user_id, role, .. })
             | DirectoryEvent::MemberRoleChanged(MemberRoleChanged { user_id, role, .. }) => {
-                upsert_member(&mut *tx, org, user_id, role).await?;
+                write_member(&mut *tx, org, user_id, Some(role), false).await?;
             }
-            DirectoryEvent::MemberRemoved(e) => delete_member(&mut *tx, org, e.user_id).await?,
+            DirectoryEvent::MemberRemoved(e) => {
+                write_member(&mut *tx, org, e.user_id, None, false).await?;
+            }
             DirectoryEvent::ClientCreated(ClientCreated { client, .. })
             | DirectoryEvent::ClientUpdated(ClientUpdated { client, .. }) => {
                 apply_client(tx, &*self.hook, org, &client).await?;
             }
             DirectoryEvent::SocieteCreated(SocieteCreated { societe, .. })
             | DirectoryEvent::SocieteUpdated(SocieteUpdated { societe, .. }) => {
-                upsert_societe(&mut *tx, org, &societe).await?;
+                write_societe(&mut *tx, org, &societe, false, false).await?;
             }
-            DirectoryEvent::SocieteDeleted(e) => {
-                delete_societe(&mut *tx, org, e.societe.societe_id).await?;
+            DirectoryEvent::SocieteDeleted(SocieteDeleted { societe, .. }) => {
+                write_societe(&mut *tx, org, &societe, true, false).await?;
             }
         }
         Ok(())
@@ -290,7 +302,32 @@ async fn apply_client<H: DirectoryHook>(
     hook.client_changed(tx, organisation_id, client).await
 }
 
-#[tracing::instrument(skip_all, fields(client = %client.client_id))]
+/// Records what core answered, unless an event already wrote the client (events are ordered
+/// and win: a read-through answer may be older than the last event applied).
+async fn learn_client<H: DirectoryHook>(
+    tx: &mut PgConnection,
+    hook: &H,
+    organisation_id: Uuid,
+    client: &ClientSnapshot,
+) -> sqlx::Result<()> {
+    let inserted = sqlx::query!(
+        "insert into clients (organisation_id, id, name, deleted) values ($1, $2, $3, $4)
+         on conflict (organisation_id, id) do nothing",
+        organisation_id,
+        client.client_id,
+        client.display_name(),
+        client.deleted_at.is_some(),
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        hook.client_changed(tx, organisation_id, client).await?;
+    }
+    Ok(())
+}
+
+#[tracing::instrument(level = "debug", skip_all, fields(client = %client.client_id))]
 pub async fn upsert_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
@@ -310,69 +347,53 @@ pub async fn upsert_client(
     Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(societe = %societe.societe_id))]
-pub async fn upsert_societe(
+/// Records a société, live (`deleted` false) or as the tombstone of a deleted one; a
+/// read-through (`learned`) never overwrites what an event wrote.
+#[tracing::instrument(level = "debug", skip_all, fields(societe = %societe.societe_id))]
+pub async fn write_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     societe: &SocieteSnapshot,
+    deleted: bool,
+    learned: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into societes (organisation_id, id, name) values ($1, $2, $3)
-         on conflict (organisation_id, id) do update set name = excluded.name, updated_at = now()",
+        "insert into societes (organisation_id, id, name, deleted) values ($1, $2, $3, $4)
+         on conflict (organisation_id, id) do update
+         set name = excluded.name, deleted = excluded.deleted, updated_at = now()
+         where not $5",
         organisation_id,
         societe.societe_id,
         societe.name,
+        deleted,
+        learned,
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn delete_societe(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    id: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "delete from societes where organisation_id = $1 and id = $2",
-        organisation_id,
-        id,
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip(db))]
-pub async fn upsert_member(
+/// Records a member with `role`, or the tombstone of a removed one (`role` `None`: the last
+/// role known stays, `VIEWER` for a member never seen); a read-through (`learned`) never
+/// overwrites what an event wrote.
+#[tracing::instrument(level = "debug", skip(db))]
+pub async fn write_member(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     user_id: Uuid,
-    role: MemberRole,
+    role: Option<MemberRole>,
+    learned: bool,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into members (organisation_id, user_id, role) values ($1, $2, $3)
-         on conflict (organisation_id, user_id) do update set role = excluded.role, updated_at = now()",
+        "insert into members (organisation_id, user_id, role, deleted)
+         values ($1, $2, coalesce($3, 'VIEWER'), $3 is null)
+         on conflict (organisation_id, user_id) do update
+         set role = coalesce($3, members.role), deleted = $3 is null, updated_at = now()
+         where not $4",
         organisation_id,
         user_id,
-        role.as_str(),
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip(db))]
-pub async fn delete_member(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    user_id: Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "delete from members where organisation_id = $1 and user_id = $2",
-        organisation_id,
-        user_id,
+        role.map(MemberRole::as_str),
+        learned,
     )
     .execute(db)
     .await?;
@@ -403,7 +424,7 @@ pub async fn societe_exists(
     id: Uuid,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
-        r#"select exists(select 1 from societes where organisation_id = $1 and id = $2) as "exists!""#,
+        r#"select exists(select 1 from societes where organisation_id = $1 and id = $2 and not deleted) as "exists!""#,
         organisation_id,
         id,
     )
@@ -418,7 +439,7 @@ pub async fn is_member(
     user_id: Uuid,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
-        r#"select exists(select 1 from members where organisation_id = $1 and user_id = $2) as "exists!""#,
+        r#"select exists(select 1 from members where organisation_id = $1 and user_id = $2 and not deleted) as "exists!""#,
         organisation_id,
         user_id,
     )
@@ -435,7 +456,8 @@ pub async fn members_with_roles(
 ) -> sqlx::Result<Vec<Uuid>> {
     let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
     sqlx::query_scalar!(
-        "select user_id from members where organisation_id = $1 and role = any($2) order by user_id",
+        "select user_id from members where organisation_id = $1 and role = any($2) and not deleted
+         order by user_id",
         organisation_id,
         &roles[..],
     )

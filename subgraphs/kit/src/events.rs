@@ -33,14 +33,17 @@ pub struct EventsSettings {
     /// The JetStream stream capturing `<prefix>.>`, created or updated at startup.
     pub stream: String,
     /// Seconds during which JetStream drops a republished event id.
+    #[serde(deserialize_with = "crate::settings::lenient")]
     pub duplicate_window_seconds: u64,
     /// Days the stream keeps events.
+    #[serde(deserialize_with = "crate::settings::lenient")]
     pub retention_days: u64,
     /// Prefix of the live subjects (plain NATS, not stored) that feed GraphQL subscriptions:
     /// `<live_prefix>.<organisation>.<user>.<topic>`.
     pub live_prefix: String,
     /// Seconds a consumer may hold an event unacknowledged before JetStream redelivers it
     /// (to another instance, or to this one restarted after a crash).
+    #[serde(deserialize_with = "crate::settings::lenient")]
     pub ack_wait_seconds: u64,
 }
 

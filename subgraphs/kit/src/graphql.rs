@@ -74,10 +74,20 @@ pub trait TenantLoader: Loader<Uuid, Error = Arc<sqlx::Error>> + Sized {
     fn new(pool: PgPool, organisation_id: Uuid) -> Self;
 }
 
-/// The request's DataLoader of `L`; present whenever the request has a tenant.
+/// The request's DataLoader of `L`; present whenever the request has a tenant. Without one,
+/// the error says why: no identity (`UNAUTHENTICATED`) or no organisation (`FORBIDDEN`).
 pub fn loader<'a, L: TenantLoader>(ctx: &'a Context<'_>) -> Result<&'a DataLoader<L>> {
-    ctx.data_opt::<DataLoader<L>>()
-        .ok_or(Error::Access(AccessError::Unauthenticated))
+    if let Some(loader) = ctx.data_opt::<DataLoader<L>>() {
+        return Ok(loader);
+    }
+    match ctx.data_opt::<RequestContext>().map(RequestContext::tenant) {
+        Some(Err(refused)) => Err(Error::Access(refused)),
+        None => Err(Error::Access(AccessError::Unauthenticated)),
+        Some(Ok(_)) => Err(Error::internal(format!(
+            "no {} for this request: missing from the subgraph's loaders()",
+            std::any::type_name::<L>()
+        ))),
+    }
 }
 
 /// Loads one key through the request's loader `L`.
@@ -89,8 +99,9 @@ pub async fn load_one<L: TenantLoader>(ctx: &Context<'_>, key: Uuid) -> Result<O
 /// organisation, so an id of another organisation (or not an id at all) resolves to null
 /// exactly like an unknown one.
 pub async fn entity<L: TenantLoader>(ctx: &Context<'_>, id: &ID) -> Result<Option<L::Value>> {
+    let loader = loader::<L>(ctx)?; // refused before anything else without a tenant
     match Uuid::parse_str(id.as_str()) {
-        Ok(id) => load_one::<L>(ctx, id).await,
+        Ok(id) => loader.load_one(id).await.map_err(load_failed),
         Err(_) => Ok(None),
     }
 }

@@ -31,6 +31,7 @@ pub struct HttpSettings {
     /// Address to listen on.
     pub host: String,
     /// Port to listen on; 0 picks a free one (tests).
+    #[serde(deserialize_with = "crate::settings::lenient")]
     pub port: u16,
 }
 

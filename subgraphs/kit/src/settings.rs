@@ -141,13 +141,10 @@ fn load<S: SubgraphSettings>(with_environment: bool) -> anyhow::Result<S> {
         if let Ok(file) = std::env::var(format!("{prefix}_CONFIG_FILE")) {
             builder = builder.add_source(config::File::with_name(&file));
         }
-        // Values are parsed (numbers, booleans): the common block is flattened, and serde
-        // hands flattened fields their raw value, so "4002" would not become a port.
-        builder = builder.add_source(
-            config::Environment::with_prefix(&prefix)
-                .separator("__")
-                .try_parsing(true),
-        );
+        // Environment values are text. The common block's numbers and booleans read them
+        // through `lenient` (serde hands flattened fields their raw value, so config's own
+        // conversion does not apply there); every other value keeps its text as written.
+        builder = builder.add_source(config::Environment::with_prefix(&prefix).separator("__"));
     }
     let config = builder.build()?;
     // Flattening forgoes serde's `deny_unknown_fields` at the top level: checked here.
@@ -169,4 +166,95 @@ fn load<S: SubgraphSettings>(with_environment: bool) -> anyhow::Result<S> {
     config
         .try_deserialize()
         .with_context(|| format!("invalid {} settings", S::NAME))
+}
+
+/// Reads a number (or any `FromStr` value) written natively (a YAML file) or as text (the
+/// environment): for the fields of the flattened common block.
+///
+/// # Errors
+/// When the text does not parse.
+pub fn lenient<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written<T> {
+        Native(T),
+        Text(String),
+    }
+    match Written::<T>::deserialize(deserializer)? {
+        Written::Native(value) => Ok(value),
+        Written::Text(text) => text.trim().parse().map_err(serde::de::Error::custom),
+    }
+}
+
+/// Reads a boolean written natively or as text: `true`/`false`, `yes`/`no`, `on`/`off`,
+/// `1`/`0`, any case (what config accepts elsewhere).
+///
+/// # Errors
+/// When the text is none of those.
+pub fn lenient_bool<'de, D>(deserializer: D) -> Result<bool, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Native(bool),
+        Number(i64),
+        Text(String),
+    }
+    match Written::deserialize(deserializer)? {
+        Written::Native(value) => Ok(value),
+        Written::Number(n) => Ok(n != 0),
+        Written::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok(true),
+            "false" | "no" | "off" | "0" => Ok(false),
+            other => Err(serde::de::Error::custom(format!(
+                "{other:?} is not a boolean"
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Fields {
+        #[serde(deserialize_with = "lenient")]
+        port: u16,
+        #[serde(deserialize_with = "lenient_bool")]
+        flag: bool,
+        text: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        #[serde(flatten)]
+        fields: Fields,
+    }
+
+    #[test]
+    fn flattened_numbers_and_booleans_read_text_and_text_stays_text() {
+        let from_text: Outer = serde_json::from_value(
+            serde_json::json!({"port": "4002", "flag": "Yes", "text": "0123456"}),
+        )
+        .expect("text parses");
+        assert_eq!(from_text.fields.port, 4002);
+        assert!(from_text.fields.flag);
+        assert_eq!(from_text.fields.text, "0123456");
+        let native: Outer =
+            serde_json::from_value(serde_json::json!({"port": 80, "flag": false, "text": "x"}))
+                .expect("native values");
+        assert_eq!((native.fields.port, native.fields.flag), (80, false));
+        let bad = serde_json::from_value::<Outer>(
+            serde_json::json!({"port": "eighty", "flag": true, "text": ""}),
+        );
+        assert!(bad.is_err());
+    }
 }

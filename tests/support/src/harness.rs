@@ -295,3 +295,96 @@ pub async fn recorded(pool: &PgPool, event_type: &str) -> Vec<Value> {
         .await
         .unwrap_or_else(|err| panic!("cannot read the outbox: {err}"))
 }
+
+/// Core and one subgraph under test, over its own database: what a subgraph's API tests use.
+/// `directory` names the subgraph's consumer of core's events (and their types), which
+/// sign-ups and joins wait for when `wait_after_sign_up` is set.
+pub struct SubgraphApps {
+    pub harness: Harness,
+    pub db: TestDatabase,
+    /// The subgraph's GraphQL endpoint (empty when the test runs the subgraph itself).
+    pub url: String,
+    directory: (&'static str, &'static [&'static str]),
+    wait_after_sign_up: bool,
+    _subgraph: Option<Running>,
+}
+
+impl std::ops::Deref for SubgraphApps {
+    type Target = Harness;
+
+    fn deref(&self) -> &Harness {
+        &self.harness
+    }
+}
+
+impl SubgraphApps {
+    /// The subgraph `built` over `db` (`None`: the test runs it itself), sessions' operations
+    /// going to it.
+    pub fn new(
+        mut harness: Harness,
+        db: TestDatabase,
+        built: Option<anyhow::Result<App>>,
+        directory: (&'static str, &'static [&'static str]),
+        wait_after_sign_up: bool,
+    ) -> Self {
+        let subgraph = built.map(start);
+        let url = subgraph.as_ref().map(Running::url).unwrap_or_default();
+        if !url.is_empty() {
+            harness.set_target(&url);
+        }
+        Self {
+            harness,
+            db,
+            url,
+            directory,
+            wait_after_sign_up,
+            _subgraph: subgraph,
+        }
+    }
+
+    /// A new user owning a new organisation.
+    pub async fn sign_up(&self, email: &str, organisation: &str) -> Session {
+        let session = self.harness.sign_up(email, organisation).await;
+        if self.wait_after_sign_up {
+            self.wait_caught_up().await;
+        }
+        session
+    }
+
+    /// Someone invited into `inviter`'s organisation with `role`.
+    pub async fn join(&self, inviter: &Session, email: &str, role: &str) -> Session {
+        let session = self.harness.join(inviter, email, role).await;
+        if self.wait_after_sign_up {
+            self.wait_caught_up().await;
+        }
+        session
+    }
+
+    /// Waits until the subgraph's consumer of core's events has every event core recorded.
+    pub async fn wait_caught_up(&self) {
+        let (consumer, types) = self.directory;
+        self.harness
+            .wait_caught_up(&self.db.pool, consumer, types)
+            .await;
+    }
+
+    /// Publishes an event on the test's stream, as its owner would.
+    pub async fn publish(&self, event: &subgraph_kit::events::Envelope) {
+        crate::nats::publish(&self.events, event).await;
+    }
+
+    /// Waits until the subgraph has handled `event_id` (or dead-lettered it).
+    pub async fn wait_handled(&self, event_id: Uuid) {
+        wait_handled(&self.db.pool, event_id).await;
+    }
+
+    /// Events the subgraph recorded of `event_type`, oldest first.
+    pub async fn recorded(&self, event_type: &str) -> Vec<Value> {
+        recorded(&self.db.pool, event_type).await
+    }
+
+    /// Rows of a table of the subgraph.
+    pub async fn count(&self, table: &str) -> i64 {
+        count(&self.db.pool, table).await
+    }
+}

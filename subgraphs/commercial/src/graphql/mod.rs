@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use subgraph_kit::{directory::Directory, server::RequestContext};
 
 pub(crate) use subgraph_kit::graphql::{parse_id, parse_opt_id};
-use types::{catalogue, commission, contract, entities, price_grid, sales_rep};
+use types::{catalogue, commission, contract, entities, price_grid, sales_rep, scale};
 
 /// What resolvers share across requests.
 #[derive(Clone)]
@@ -26,6 +26,7 @@ pub struct Query(
     price_grid::PriceGridQuery,
     contract::ContractQuery,
     sales_rep::SalesRepQuery,
+    scale::ScaleQuery,
     commission::CommissionQuery,
     entities::EntityQuery,
 );
@@ -36,6 +37,7 @@ pub struct Mutation(
     price_grid::PriceGridMutation,
     contract::ContractMutation,
     sales_rep::SalesRepMutation,
+    scale::ScaleMutation,
     commission::CommissionMutation,
 );
 

@@ -3,28 +3,16 @@
 
 use crm_events::{finance::PaymentReceived, EventSet};
 use crm_test_support::{
-    harness::{self, start, Harness},
+    harness::{Harness, SubgraphApps},
     nats, GqlResponse, TestDatabase,
 };
 use serde_json::{json, Value};
-use subgraph_kit::{directory::DirectoryEvent, events::Envelope, runtime::Running};
+use subgraph_kit::{directory::DirectoryEvent, events::Envelope};
 use uuid::Uuid;
 
 pub use crm_test_support::Session;
 
-pub struct TestApps {
-    pub harness: Harness,
-    pub db: TestDatabase,
-    _commercial: Running,
-}
-
-impl std::ops::Deref for TestApps {
-    type Target = Harness;
-
-    fn deref(&self) -> &Harness {
-        &self.harness
-    }
-}
+pub type TestApps = SubgraphApps;
 
 pub async fn spawn_apps() -> TestApps {
     spawn(true).await
@@ -37,63 +25,16 @@ pub async fn spawn_apps_deaf_to_core() -> TestApps {
 }
 
 async fn spawn(hearing_core: bool) -> TestApps {
-    let mut harness = Harness::start().await;
+    let harness = Harness::start().await;
     let db = TestDatabase::create(&subgraph_commercial::MIGRATOR).await;
     let mut service = harness.service(&db);
     if !hearing_core {
         service.events = nats::isolated_events(&harness.events.nats_url);
     }
     let settings = subgraph_commercial::config::Settings::for_tests(service, &harness.base_url);
-    let commercial =
-        start(subgraph_commercial::startup::build(settings, Some(db.pool.clone())).await);
-    harness.set_target(commercial.url());
-    TestApps {
-        harness,
-        db,
-        _commercial: commercial,
-    }
-}
-
-impl TestApps {
-    /// A new user owning a new organisation, known to commercial.
-    pub async fn sign_up(&self, email: &str, organisation: &str) -> Session {
-        let session = self.harness.sign_up(email, organisation).await;
-        self.wait_caught_up().await;
-        session
-    }
-
-    /// Someone invited into `inviter`'s organisation with `role`.
-    pub async fn join(&self, inviter: &Session, email: &str, role: &str) -> Session {
-        let session = self.harness.join(inviter, email, role).await;
-        self.wait_caught_up().await;
-        session
-    }
-
-    /// Waits until commercial's directory has every event core recorded so far.
-    pub async fn wait_caught_up(&self) {
-        self.harness
-            .wait_caught_up(&self.db.pool, "commercial-directory", DirectoryEvent::TYPES)
-            .await;
-    }
-
-    /// Publishes an event on the test's stream, as its owner would.
-    pub async fn publish(&self, event: &Envelope) {
-        nats::publish(&self.events, event).await;
-    }
-
-    /// Waits until commercial has handled `event` (or dead-lettered it).
-    pub async fn wait_handled(&self, event_id: Uuid) {
-        harness::wait_handled(&self.db.pool, event_id).await;
-    }
-
-    /// Events commercial recorded of `event_type`, oldest first.
-    pub async fn recorded(&self, event_type: &str) -> Vec<Value> {
-        harness::recorded(&self.db.pool, event_type).await
-    }
-
-    pub async fn count(&self, table: &str) -> i64 {
-        harness::count(&self.db.pool, table).await
-    }
+    let built = subgraph_commercial::startup::build(settings, Some(db.pool.clone())).await;
+    let directory = ("commercial-directory", DirectoryEvent::TYPES);
+    SubgraphApps::new(harness, db, Some(built), directory, hearing_core)
 }
 
 /// A `payment.received` envelope as finance will publish it.

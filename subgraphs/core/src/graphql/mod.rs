@@ -17,6 +17,7 @@ use types::{
     address::AddressMutation,
     client::{ClientMutation, ClientQuery},
     identity::{IdentityMutation, IdentityQuery},
+    member::{MemberMutation, MemberQuery},
     organisation::{OrganisationMutation, OrganisationQuery},
 };
 
@@ -32,6 +33,7 @@ pub struct CoreState {
 pub struct Query(
     IdentityQuery,
     OrganisationQuery,
+    MemberQuery,
     ClientQuery,
     types::EntityQuery,
 );
@@ -40,6 +42,7 @@ pub struct Query(
 pub struct Mutation(
     IdentityMutation,
     OrganisationMutation,
+    MemberMutation,
     ClientMutation,
     AddressMutation,
 );

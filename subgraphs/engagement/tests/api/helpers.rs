@@ -2,32 +2,30 @@
 
 use crm_events::EventSet;
 use crm_test_support::{
-    harness::{start, Harness},
+    harness::{Harness, SubgraphApps},
     smtp::SmtpSink,
     TestDatabase,
 };
 use serde_json::{json, Value};
 use subgraph_engagement::events::CoreEvent;
-use subgraph_kit::runtime::Running;
 
 pub use crm_test_support::Session;
 
-pub struct TestApps {
-    pub harness: Harness,
+pub type TestApps = Apps;
+
+/// Core and engagement, with the SMTP sink engagement sends to.
+pub struct Apps {
+    pub apps: SubgraphApps,
     pub smtp: SmtpSink,
-    pub db: TestDatabase,
-    /// Engagement's GraphQL endpoint (empty when the test runs engagement itself).
-    pub url: String,
     /// Core's JWKS, for an engagement the test runs itself.
     pub jwks_url: String,
-    _engagement: Option<Running>,
 }
 
-impl std::ops::Deref for TestApps {
-    type Target = Harness;
+impl std::ops::Deref for Apps {
+    type Target = SubgraphApps;
 
-    fn deref(&self) -> &Harness {
-        &self.harness
+    fn deref(&self) -> &SubgraphApps {
+        &self.apps
     }
 }
 
@@ -42,40 +40,24 @@ pub async fn spawn_core_only() -> TestApps {
 }
 
 async fn spawn(with_engagement: bool) -> TestApps {
-    let mut harness = Harness::start().await;
+    let harness = Harness::start().await;
     let db = TestDatabase::create(&subgraph_engagement::MIGRATOR).await;
     let smtp = SmtpSink::start().await;
-    let mut engagement = None;
-    let mut url = String::new();
+    let mut built = None;
     if with_engagement {
         let settings = subgraph_engagement::config::Settings::for_tests(
             harness.service(&db),
             &harness.base_url,
             smtp.port,
         );
-        let running =
-            start(subgraph_engagement::startup::build(settings, Some(db.pool.clone())).await);
-        url = running.url();
-        harness.set_target(&url);
-        engagement = Some(running);
+        built = Some(subgraph_engagement::startup::build(settings, Some(db.pool.clone())).await);
     }
-    TestApps {
-        jwks_url: harness.jwks_url(),
-        harness,
+    let jwks_url = harness.jwks_url();
+    let directory = ("engagement-notifications", CoreEvent::TYPES);
+    Apps {
+        apps: SubgraphApps::new(harness, db, built, directory, false),
         smtp,
-        db,
-        url,
-        _engagement: engagement,
-    }
-}
-
-impl TestApps {
-    /// Waits until engagement has processed every event core recorded so far that its
-    /// consumer listens to.
-    pub async fn wait_caught_up(&self) {
-        self.harness
-            .wait_caught_up(&self.db.pool, "engagement-notifications", CoreEvent::TYPES)
-            .await;
+        jwks_url,
     }
 }
 

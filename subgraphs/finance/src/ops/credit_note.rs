@@ -20,25 +20,19 @@ use crate::{
 /// What to credit.
 #[derive(Debug)]
 pub struct CreditNote {
-    /// The invoice credited.
-    pub invoice_id: Uuid,
     /// The lines to credit; `None`: all the invoice's lines.
     pub lines: Option<Vec<LineFields>>,
     pub reason: String,
 }
 
-/// Issues the credit note; returns it.
-#[tracing::instrument(skip_all, fields(invoice = %credit.invoice_id))]
-pub async fn credit(
+/// The invoice to credit, locked, provided it is issued and not cancelled.
+#[tracing::instrument(skip(tx))]
+pub async fn open_for_credit(
     tx: &mut PgConnection,
-    store: &LocalStore,
-    tenant: &Tenant,
-    correlation: &str,
-    credit: CreditNote,
+    organisation_id: Uuid,
+    id: Uuid,
 ) -> Result<InvoiceRow> {
-    let org = tenant.organisation_id;
-    let id = credit.invoice_id;
-    let original = db::invoice::lock_invoice(&mut *tx, org, id)
+    let original = db::invoice::lock_invoice(&mut *tx, organisation_id, id)
         .await?
         .ok_or(Error::not_found("invoice"))?;
     if original.kind != InvoiceKind::Invoice
@@ -50,6 +44,21 @@ pub async fn credit(
             original.status.label()
         )));
     }
+    Ok(original)
+}
+
+/// Issues the credit note against `original` (from [`open_for_credit`]); returns it.
+#[tracing::instrument(skip_all, fields(invoice = %original.id))]
+pub async fn credit(
+    tx: &mut PgConnection,
+    store: &LocalStore,
+    tenant: &Tenant,
+    correlation: &str,
+    original: &InvoiceRow,
+    credit: CreditNote,
+) -> Result<InvoiceRow> {
+    let org = tenant.organisation_id;
+    let id = original.id;
     let lines = match credit.lines {
         Some(lines) => lines,
         None => db::invoice::lines_of(&mut *tx, org, &[id])
@@ -72,7 +81,7 @@ pub async fn credit(
         )
         .into());
     }
-    let fields = credit_fields(&original, &credit.reason);
+    let fields = credit_fields(original, &credit.reason);
     let draft = db::invoice::insert_draft(
         &mut *tx,
         org,

@@ -3,31 +3,18 @@
 
 use crm_events::EventSet;
 use crm_test_support::{
-    harness::{self, start, Harness},
-    nats, GqlResponse, TestDatabase,
+    harness::{Harness, SubgraphApps},
+    GqlResponse, TestDatabase,
 };
 use serde_json::{json, Value};
-use subgraph_kit::{directory::DirectoryEvent, events::Envelope, runtime::Running};
-use uuid::Uuid;
+use subgraph_kit::directory::DirectoryEvent;
 
 pub use crm_test_support::Session;
 
-pub struct TestApps {
-    pub harness: Harness,
-    pub db: TestDatabase,
-    _finance: Running,
-}
-
-impl std::ops::Deref for TestApps {
-    type Target = Harness;
-
-    fn deref(&self) -> &Harness {
-        &self.harness
-    }
-}
+pub type TestApps = SubgraphApps;
 
 pub async fn spawn_apps() -> TestApps {
-    let mut harness = Harness::start().await;
+    let harness = Harness::start().await;
     let db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
     let documents = std::env::temp_dir().join(format!("crm-finance-documents-{}", db.name));
     let settings = subgraph_finance::config::Settings::for_tests(
@@ -35,55 +22,9 @@ pub async fn spawn_apps() -> TestApps {
         &harness.base_url,
         documents,
     );
-    let finance = start(subgraph_finance::startup::build(settings, Some(db.pool.clone())).await);
-    harness.set_target(finance.url());
-    TestApps {
-        harness,
-        db,
-        _finance: finance,
-    }
-}
-
-impl TestApps {
-    /// A new user owning a new organisation, known to finance.
-    pub async fn sign_up(&self, email: &str, organisation: &str) -> Session {
-        let session = self.harness.sign_up(email, organisation).await;
-        self.wait_caught_up().await;
-        session
-    }
-
-    /// Someone invited into `inviter`'s organisation with `role`.
-    pub async fn join(&self, inviter: &Session, email: &str, role: &str) -> Session {
-        let session = self.harness.join(inviter, email, role).await;
-        self.wait_caught_up().await;
-        session
-    }
-
-    /// Waits until finance's directory has every event core recorded so far.
-    pub async fn wait_caught_up(&self) {
-        self.harness
-            .wait_caught_up(&self.db.pool, "finance-directory", DirectoryEvent::TYPES)
-            .await;
-    }
-
-    /// Publishes an event on the test's stream, as its owner would.
-    pub async fn publish(&self, event: &Envelope) {
-        nats::publish(&self.events, event).await;
-    }
-
-    /// Waits until finance has handled `event` (or dead-lettered it).
-    pub async fn wait_handled(&self, event_id: Uuid) {
-        harness::wait_handled(&self.db.pool, event_id).await;
-    }
-
-    /// Events finance recorded of `event_type`, oldest first.
-    pub async fn recorded(&self, event_type: &str) -> Vec<Value> {
-        harness::recorded(&self.db.pool, event_type).await
-    }
-
-    pub async fn count(&self, table: &str) -> i64 {
-        harness::count(&self.db.pool, table).await
-    }
+    let built = subgraph_finance::startup::build(settings, Some(db.pool.clone())).await;
+    let directory = ("finance-directory", DirectoryEvent::TYPES);
+    SubgraphApps::new(harness, db, Some(built), directory, true)
 }
 
 /// A société in core with its invoice settings in finance; returns its id.

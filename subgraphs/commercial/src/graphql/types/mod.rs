@@ -7,3 +7,4 @@ pub mod contract_input;
 pub mod entities;
 pub mod price_grid;
 pub mod sales_rep;
+pub mod scale;

@@ -4,6 +4,7 @@
 pub mod address;
 pub mod client;
 pub mod identity;
+pub mod member;
 pub mod organisation;
 
 use async_graphql::{Context, Object, ID};

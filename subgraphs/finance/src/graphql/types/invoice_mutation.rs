@@ -28,7 +28,7 @@ use crate::{
     error::{Error, Result},
     graphql::{parse_id, parse_opt_id, parts, FinanceState},
     ops::{
-        credit_note::{credit, CreditNote},
+        credit_note::{credit, open_for_credit, CreditNote},
         issue::issue,
         payment::{settle, Settlement},
     },
@@ -362,13 +362,23 @@ impl InvoiceMutation {
     ) -> Result<Invoice> {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
-        let note = CreditNote {
-            invoice_id: parse_id("invoiceId", &invoice_id)?,
-            reason: clean_text("reason", &reason, 1000)?,
-            lines: lines.map(parse_lines).transpose()?,
-        };
+        let id = parse_id("invoiceId", &invoice_id)?;
+        let reason = clean_text("reason", &reason, 1000)?;
         let mut tx = state.pool.begin().await?;
-        let row = credit(&mut tx, &state.store, &tenant, &request.request_id, note).await?;
+        let original = open_for_credit(&mut tx, tenant.organisation_id, id).await?;
+        let note = CreditNote {
+            lines: lines.map(parse_lines).transpose()?,
+            reason,
+        };
+        let row = credit(
+            &mut tx,
+            &state.store,
+            &tenant,
+            &request.request_id,
+            &original,
+            note,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Invoice(row))
     }
