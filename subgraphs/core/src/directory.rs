@@ -31,19 +31,22 @@ pub fn routes(pool: PgPool, verifier: TokenVerifier) -> Router {
         .with_state(Directory { pool, verifier })
 }
 
-/// The caller's organisation and the path's id, or the refusal to answer with.
-async fn lookup(d: &Directory, headers: &HeaderMap, id: &str) -> Result<(Uuid, Uuid), Response> {
-    let organisation_id = route_organisation(&d.verifier, headers).await?;
-    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-    Ok((organisation_id, id))
-}
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "not found").into_response()
-}
-
-fn answer<T: serde::Serialize>(found: Result<Option<T>, crate::error::Error>) -> Response {
-    match found {
+/// Answers a lookup of `id` in the caller's organisation with what `find` finds: 401/403
+/// without a valid token and organisation, 404 when not found (or not an id), 500 on failure.
+async fn lookup<T, F, Fut>(d: Directory, headers: HeaderMap, id: String, find: F) -> Response
+where
+    T: serde::Serialize,
+    F: FnOnce(Directory, Uuid, Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, crate::error::Error>>,
+{
+    let organisation_id = match route_organisation(&d.verifier, &headers).await {
+        Ok(organisation_id) => organisation_id,
+        Err(refusal) => return refusal,
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    match find(d, organisation_id, id).await {
         Ok(Some(value)) => Json(value).into_response(),
         Ok(None) => not_found(),
         Err(err) => {
@@ -53,25 +56,23 @@ fn answer<T: serde::Serialize>(found: Result<Option<T>, crate::error::Error>) ->
     }
 }
 
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found").into_response()
+}
+
 async fn client(
     State(d): State<Directory>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (org, id) = match lookup(&d, &headers, &id).await {
-        Ok(found) => found,
-        Err(refusal) => return refusal,
-    };
-    answer(
-        async {
-            let mut conn = d.pool.acquire().await?;
-            match db::client::find_client(&mut *conn, org, id).await? {
-                Some(row) => Ok(Some(events::client_snapshot(&mut conn, &row).await?)),
-                None => Ok(None),
-            }
+    lookup(d, headers, id, |d, org, id| async move {
+        let mut conn = d.pool.acquire().await?;
+        match db::client::find_client(&mut *conn, org, id).await? {
+            Some(row) => Ok(Some(events::client_snapshot(&mut conn, &row).await?)),
+            None => Ok(None),
         }
-        .await,
-    )
+    })
+    .await
 }
 
 async fn societe(
@@ -79,16 +80,11 @@ async fn societe(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (org, id) = match lookup(&d, &headers, &id).await {
-        Ok(found) => found,
-        Err(refusal) => return refusal,
-    };
-    answer(
-        db::societe::find_societe(&d.pool, org, id)
-            .await
-            .map(|row| row.as_ref().map(events::societe_snapshot))
-            .map_err(Into::into),
-    )
+    lookup(d, headers, id, |d, org, id| async move {
+        let row = db::societe::find_societe(&d.pool, org, id).await?;
+        Ok(row.as_ref().map(events::societe_snapshot))
+    })
+    .await
 }
 
 async fn member(
@@ -96,19 +92,12 @@ async fn member(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let (org, id) = match lookup(&d, &headers, &id).await {
-        Ok(found) => found,
-        Err(refusal) => return refusal,
-    };
-    answer(
-        db::membership::find_membership(&d.pool, org, id)
-            .await
-            .map(|row| {
-                row.map(|m| crm_events::directory::MemberSnapshot {
-                    user_id: m.user_id,
-                    role: events::member_role(m.role),
-                })
-            })
-            .map_err(Into::into),
-    )
+    lookup(d, headers, id, |d, org, id| async move {
+        let row = db::membership::find_membership(&d.pool, org, id).await?;
+        Ok(row.map(|m| crm_events::directory::MemberSnapshot {
+            user_id: m.user_id,
+            role: events::member_role(m.role),
+        }))
+    })
+    .await
 }

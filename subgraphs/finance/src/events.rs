@@ -62,45 +62,33 @@ pub async fn record(
     causation: Option<Uuid>,
     event: FinanceEvent<'_>,
 ) -> Result<()> {
+    let (org, cause) = (event.invoice().organisation_id, causation);
     match event {
         FinanceEvent::Issued { invoice } if invoice.kind == InvoiceKind::CreditNote => {
-            let payload = CreditNoteIssued {
+            let issued = CreditNoteIssued {
                 invoice: summary(invoice),
             };
-            record_event(
-                tx,
-                &payload,
-                invoice.organisation_id,
-                correlation_id,
-                causation,
-            )
-            .await
+            record_event(tx, &issued, org, correlation_id, cause).await
         }
         FinanceEvent::Issued { invoice } => {
-            let payload = InvoiceIssued {
+            let issued = InvoiceIssued {
                 invoice: summary(invoice),
             };
-            record_event(
-                tx,
-                &payload,
-                invoice.organisation_id,
-                correlation_id,
-                causation,
-            )
-            .await
+            record_event(tx, &issued, org, correlation_id, cause).await
         }
         FinanceEvent::Paid { invoice } => {
-            let payload = InvoicePaid {
+            let paid = InvoicePaid {
                 invoice: summary(invoice),
             };
-            record_event(
-                tx,
-                &payload,
-                invoice.organisation_id,
-                correlation_id,
-                causation,
-            )
-            .await
+            record_event(tx, &paid, org, correlation_id, cause).await
+        }
+    }
+}
+
+impl FinanceEvent<'_> {
+    fn invoice(&self) -> &InvoiceRow {
+        match self {
+            FinanceEvent::Issued { invoice } | FinanceEvent::Paid { invoice } => invoice,
         }
     }
 }

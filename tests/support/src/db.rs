@@ -61,24 +61,13 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
         let server = server_url();
-        // Drop can't await, and the test's runtime is blocked here (its tasks still hold pool
-        // connections): a thread of its own drops the database, `with (force)` closing them.
-        let dropped = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            runtime.block_on(async move {
-                if let Ok(mut admin) = PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
-                        .execute(&mut admin)
-                        .await;
-                }
-            });
-        })
-        .join();
-        drop(dropped);
+        // Its tasks still hold pool connections: `with (force)` closes them.
+        crate::block_on_thread(async move {
+            if let Ok(mut admin) = PgConnection::connect(&server).await {
+                let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                    .execute(&mut admin)
+                    .await;
+            }
+        });
     }
 }

@@ -13,3 +13,18 @@ pub use db::TestDatabase;
 pub use graphql::{GqlResponse, GraphqlClient};
 pub use harness::{Harness, Session, PASSWORD};
 pub use wait::wait_for;
+
+/// Runs `work` to completion on a runtime of its own, on a thread of its own: for clean-up in
+/// `Drop`, which cannot await and runs while the test's own runtime is blocked.
+pub(crate) fn block_on_thread(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let joined = std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(work);
+        }
+    })
+    .join();
+    drop(joined);
+}

@@ -26,26 +26,15 @@ pub fn isolated_events(nats_url: &str) -> subgraph_kit::events::EventsSettings {
 /// Deletes a test's JetStream stream (on drop paths: blocking, on a thread of its own).
 pub fn delete_stream_blocking(nats_url: &str, stream: &str) {
     let (url, stream) = (nats_url.to_owned(), stream.to_owned());
-    let joined = std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        runtime.block_on(async move {
-            let connect = async_nats::ConnectOptions::new()
-                .connection_timeout(Duration::from_secs(1))
-                .connect(url.as_str());
-            if let Ok(Ok(client)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
-                let js = async_nats::jetstream::new(client);
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(2), js.delete_stream(&stream)).await;
-            }
-        });
-    })
-    .join();
-    drop(joined);
+    crate::block_on_thread(async move {
+        let connect = async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(1))
+            .connect(url.as_str());
+        if let Ok(Ok(client)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
+            let js = async_nats::jetstream::new(client);
+            let _ = tokio::time::timeout(Duration::from_secs(2), js.delete_stream(&stream)).await;
+        }
+    });
 }
 
 /// A `nats-server -js` of a test's own, on a free port, that the test can stop and start
