@@ -14,8 +14,9 @@ use uuid::Uuid;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const SUBSCRIPTION: &str =
-    "subscription { notificationAdded { kind title message client { name displayName } } }";
+/// `tasks` comes from engagement itself, through the loaders of the subscription's connection.
+const SUBSCRIPTION: &str = "subscription { notificationAdded { kind title message \
+    client { name displayName tasks { title } } } }";
 
 struct Subscriber {
     socket: Socket,
@@ -83,24 +84,10 @@ async fn next_message(socket: &mut Socket) -> Option<Value> {
 /// Publishes probes on the subscriber's own live subject until one comes through: from then
 /// on the whole path (gateway → engagement → NATS) is established.
 async fn wait_until_live(stack: &Stack, subscriber: &mut Subscriber) {
-    let nats = async_nats::connect(stack.events.nats_url.as_str())
-        .await
-        .unwrap();
-    let subject = stack.events.live_subject(
-        subscriber.organisation_id,
-        subscriber.user_id,
-        "notifications",
-    );
-    let probe = json!({
-        "id": Uuid::new_v4(), "organisation_id": subscriber.organisation_id, "user_id": subscriber.user_id,
-        "kind": "SYSTEM", "title": "probe", "message": "probe", "link": null, "metadata": {},
-        "source_event_id": null, "read_at": null, "created_at": "2026-01-01T00:00:00Z"
-    });
     for _ in 0..200 {
-        nats.publish(subject.clone(), probe.to_string().into())
-            .await
-            .unwrap();
-        nats.flush().await.unwrap();
+        stack
+            .publish_notification_probe(subscriber.organisation_id, subscriber.user_id)
+            .await;
         let arrived = tokio::time::timeout(
             Duration::from_millis(100),
             next_message(&mut subscriber.socket),
@@ -177,6 +164,7 @@ async fn a_websocket_subscriber_receives_its_organisations_new_clients_with_thei
         "resolved from core by the gateway"
     );
     assert_eq!(received["client"]["displayName"], "Léa Durand");
+    assert_eq!(received["client"]["tasks"], json!([]), "{received}");
     // Globex's first real event is its own: Acme's, published earlier, never reached it.
     let theirs = next_notification(&mut globex_socket.socket).await;
     assert_eq!(theirs["client"]["name"], "Martin");

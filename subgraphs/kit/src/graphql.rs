@@ -120,12 +120,14 @@ pub fn load_failed(err: Arc<sqlx::Error>) -> Error {
     Error::Internal(anyhow::anyhow!("batch load failed: {err}"))
 }
 
-type Attach = fn(async_graphql::Request, &PgPool, Uuid) -> async_graphql::Request;
+type Install = fn(&mut async_graphql::Data, &PgPool, Uuid);
 
-/// The DataLoaders a subgraph gives each request with a tenant, bound to its organisation.
-/// Anonymous requests get none, and entity lookups refuse them.
+/// The DataLoaders a subgraph gives each request with a tenant, bound to its organisation (and
+/// each subscription connection: its subscriptions resolve fields through them too).
+/// Anonymous requests get none, and entity lookups refuse them. The loaders batch and do not
+/// cache, so a connection's loaders never serve stale rows.
 #[derive(Clone, Default)]
-pub struct Loaders(Vec<Attach>);
+pub struct Loaders(Vec<Install>);
 
 impl Loaders {
     pub fn new() -> Self {
@@ -135,11 +137,11 @@ impl Loaders {
     /// Adds loader `L`.
     #[must_use]
     pub fn with<L: TenantLoader>(mut self) -> Self {
-        self.0.push(|request, pool, organisation_id| {
-            request.data(DataLoader::new(
+        self.0.push(|data, pool, organisation_id| {
+            data.insert(DataLoader::new(
                 L::new(pool.clone(), organisation_id),
                 tokio::spawn,
-            ))
+            ));
         });
         self
     }
@@ -147,13 +149,19 @@ impl Loaders {
     /// Adds every loader to `request`.
     pub fn attach(
         &self,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         pool: &PgPool,
         organisation_id: Uuid,
     ) -> async_graphql::Request {
-        self.0.iter().fold(request, |request, attach| {
-            attach(request, pool, organisation_id)
-        })
+        self.install(&mut request.data, pool, organisation_id);
+        request
+    }
+
+    /// Adds every loader to `data` (a request's or a subscription connection's).
+    pub fn install(&self, data: &mut async_graphql::Data, pool: &PgPool, organisation_id: Uuid) {
+        for install in &self.0 {
+            install(data, pool, organisation_id);
+        }
     }
 }
 

@@ -254,23 +254,31 @@ where
     S: SubscriptionType + 'static,
 {
     let GraphqlEndpoint {
-        schema, verifier, ..
+        schema,
+        verifier,
+        pool,
+        loaders,
     } = endpoint;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    connection_data(&verifier, &payload).await
+                    let (mut data, organisation_id) = connection_data(&verifier, &payload).await?;
+                    if let Some(organisation_id) = organisation_id {
+                        loaders.install(&mut data, &pool, organisation_id);
+                    }
+                    Ok(data)
                 })
                 .serve()
         })
 }
 
+/// The connection's request context, and its organisation when the caller has one.
 async fn connection_data(
     verifier: &TokenVerifier,
     payload: &serde_json::Value,
-) -> async_graphql::Result<Data> {
+) -> async_graphql::Result<(Data, Option<Uuid>)> {
     let field = |name: &str| {
         payload
             .as_object()
@@ -297,13 +305,15 @@ async fn connection_data(
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string());
-    let mut data = Data::default();
-    data.insert(RequestContext {
+    let context = RequestContext {
         identity: Some(identity),
         request_id,
         token: Some(SecretString::from(token.to_owned())),
-    });
-    Ok(data)
+    };
+    let organisation_id = context.tenant().ok().map(|tenant| tenant.organisation_id);
+    let mut data = Data::default();
+    data.insert(context);
+    Ok((data, organisation_id))
 }
 
 fn unauthenticated(err: &AuthError) -> Response {
