@@ -1,10 +1,13 @@
 //! The CRM gateway: hive-router used as a library, with our plugins, plus the composition of
 //! the subgraphs' SDL into the supergraph it serves. Everything a federation router does
 //! (planning, execution, batching, JWT validation, header propagation, subscriptions,
-//! GraphiQL, health) is hive-router's; this crate only adds what the CRM needs.
+//! health) is hive-router's; this crate only adds what the CRM needs,
+//! GraphiQL included: the router's laboratory loads from a CDN, ours is in the binary.
 
 /// Composing subgraph SDLs into the supergraph, with graphql-composition's quirks handled.
 pub mod composition;
+/// Static pages (offline GraphiQL) served from the binary.
+pub mod pages;
 /// Our router plugins.
 pub mod plugins;
 
@@ -15,6 +18,7 @@ pub fn plugin_registry() -> PluginRegistry {
     PluginRegistry::new()
         .register::<plugins::IdentityPlugin>()
         .register::<plugins::RequestIdPlugin>()
+        .register::<pages::PagesPlugin>()
 }
 
 /// Runs the router with our plugins. The config file comes from `ROUTER_CONFIG_FILE_PATH`.

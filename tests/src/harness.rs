@@ -10,6 +10,7 @@ use crm_test_support::{
 };
 use serde_json::{json, Value};
 use subgraph_kit::runtime::Running;
+use uuid::Uuid;
 
 use crate::{
     catalogue::{repo_root, SUPERGRAPH_PATH},
@@ -127,7 +128,36 @@ impl Stack {
             .to_owned();
         (self.client().with_token(token), payload)
     }
+
+    /// Publishes a `probe` notification on a user's live subject, as engagement does for a
+    /// real one: subscribers use probes to know their subscription is established.
+    ///
+    /// # Panics
+    /// When NATS is unreachable.
+    pub async fn publish_notification_probe(&self, organisation_id: Uuid, user_id: Uuid) {
+        let nats = async_nats::connect(self.events.nats_url.as_str())
+            .await
+            .unwrap_or_else(|err| panic!("NATS: {err}"));
+        let subject = self
+            .events
+            .live_subject(organisation_id, user_id, "notifications");
+        let probe = json!({
+            "id": Uuid::new_v4(), "organisation_id": organisation_id, "user_id": user_id,
+            "kind": "SYSTEM", "title": PROBE_TITLE, "message": "probe", "link": null,
+            "metadata": {}, "source_event_id": null, "read_at": null,
+            "created_at": "2026-01-01T00:00:00Z"
+        });
+        nats.publish(subject, probe.to_string().into())
+            .await
+            .unwrap_or_else(|err| panic!("NATS: {err}"));
+        nats.flush()
+            .await
+            .unwrap_or_else(|err| panic!("NATS: {err}"));
+    }
 }
+
+/// The title of [`Stack::publish_notification_probe`]'s notifications.
+pub const PROBE_TITLE: &str = "probe";
 
 fn log_path() -> PathBuf {
     std::env::temp_dir().join(format!("crm-gateway-{}.log", uuid::Uuid::new_v4().simple()))
