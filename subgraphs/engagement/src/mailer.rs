@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::{
-    message::Mailbox, transport::smtp::authentication::Credentials, AsyncSmtpTransport,
-    AsyncTransport, Message, Tokio1Executor,
+    message::{header::ContentType, Mailbox},
+    transport::smtp::authentication::Credentials,
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use secrecy::ExposeSecret;
 use sqlx::{postgres::PgListener, PgPool};
@@ -127,6 +128,8 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
+            // UTF-8 said outright: without it, readers assume US-ASCII and garble accents.
+            .header(ContentType::TEXT_PLAIN)
             .body(email.body_text.clone())
             .map_err(|e| (format!("cannot build the message: {e}"), true))?;
         self.transport

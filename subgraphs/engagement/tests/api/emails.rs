@@ -50,6 +50,13 @@ async fn a_new_client_with_an_address_gets_a_welcome_email() {
         messages[0].data
     );
     assert!(messages[0].data.contains("Bonjour Jeanne,"));
+    assert!(
+        messages[0]
+            .data
+            .contains("Content-Type: text/plain; charset=utf-8"),
+        "{}",
+        messages[0].data
+    );
     let listed = wait_for(Duration::from_secs(10), || async {
         let response = owner.run(EMAILS, json!({})).await;
         let emails = response.data()["emails"].clone();
