@@ -1,5 +1,8 @@
 //! Logging setup shared by the binaries: `RUST_LOG`-style filters, text for people and JSON
-//! for machines (`LOG_FORMAT=json`).
+//! for machines (`LOG_FORMAT=json`). Text has colours on a terminal only (never in files or
+//! pipes), and never with `NO_COLOR` set.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
@@ -14,7 +17,10 @@ pub fn init(default_filter: &str) {
             .with(fmt::layer().json().with_current_span(true))
             .try_init()
     } else {
-        registry.with(fmt::layer().compact()).try_init()
+        let colours = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        registry
+            .with(fmt::layer().compact().with_ansi(colours))
+            .try_init()
     };
     // Already installed: keep the first one.
     drop(result);
