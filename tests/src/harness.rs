@@ -55,13 +55,32 @@ impl Stack {
         supergraph: &std::path::Path,
         extra_urls: HashMap<String, String>,
     ) -> Self {
+        // Development mail catchers (Mailpit, MailHog) listen on 1025.
+        Self::start_full(supergraph, extra_urls, 1025).await
+    }
+
+    /// The committed supergraph over fresh subgraphs, engagement sending e-mail to the SMTP
+    /// server on this machine's `smtp_port`.
+    pub async fn start_with_smtp(smtp_port: u16) -> Self {
+        Self::start_full(
+            &repo_root().join(SUPERGRAPH_PATH),
+            HashMap::new(),
+            smtp_port,
+        )
+        .await
+    }
+
+    async fn start_full(
+        supergraph: &std::path::Path,
+        extra_urls: HashMap<String, String>,
+        smtp_port: u16,
+    ) -> Self {
         let core = Harness::start().await;
         let engagement_db = TestDatabase::create(&subgraph_engagement::MIGRATOR).await;
-        // Development mail catchers (Mailpit, MailHog) listen on 1025.
         let settings = subgraph_engagement::config::Settings::for_tests(
             core.service(&engagement_db),
             &core.base_url,
-            1025,
+            smtp_port,
         );
         let engagement = start(
             subgraph_engagement::startup::build(settings, Some(engagement_db.pool.clone())).await,

@@ -1,7 +1,8 @@
 //! Project commands, the cargo way (`cargo xtask <command>`):
 //!
 //! - `dev`: runs the stack for development (Postgres and NATS found or started, databases
-//!   created and migrated, core subgraph and gateway started), prints the GraphiQL URL;
+//!   created and migrated, the subgraphs and the gateway started, a mail catcher when no SMTP
+//!   relay answers), prints the GraphiQL URL; `--demo` loads the demo organisation;
 //! - `test`: runs every test tier against real Postgres and NATS;
 //! - `schema`: exports each subgraph's SDL and composes the supergraph (`--check`: fail on drift).
 
@@ -13,7 +14,11 @@ use std::{collections::HashMap, path::Path, process::Command};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use crm_e2e::catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH};
+use crm_e2e::{
+    catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH},
+    demo,
+};
+use crm_test_support::smtp::SmtpSink;
 use subgraph_kit::{
     runtime::{App, Running},
     settings::{ServiceSettings, SubgraphSettings},
@@ -26,17 +31,23 @@ struct Cli {
     command: Cmd,
 }
 
+#[derive(clap::Args)]
+struct DevOptions {
+    /// Load the demo organisation (the whole CRM in use) if it is not there yet.
+    #[arg(long)]
+    demo: bool,
+    /// Drop the development databases first, to start from empty.
+    #[arg(long)]
+    reset: bool,
+    /// Gateway port.
+    #[arg(long, default_value_t = 4000)]
+    port: u16,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the stack locally and print the GraphiQL URL.
-    Dev {
-        /// Load demo data (an organisation, a user and clients) if not there yet.
-        #[arg(long)]
-        demo: bool,
-        /// Gateway port.
-        #[arg(long, default_value_t = 4000)]
-        port: u16,
-    },
+    Dev(DevOptions),
     /// Run every test (unit, API, end-to-end) against real Postgres and NATS.
     Test {
         /// Extra arguments for `cargo test` (e.g. a test name filter).
@@ -55,7 +66,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     std::env::set_current_dir(repo_root())?;
     match cli.command {
-        Cmd::Dev { demo, port } => tokio::runtime::Runtime::new()?.block_on(dev(demo, port)),
+        Cmd::Dev(options) => tokio::runtime::Runtime::new()?.block_on(dev(options)),
         Cmd::Test { args } => test(&args),
         Cmd::Schema { check } => schema(check),
     }
@@ -147,28 +158,32 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     run(test)
 }
 
-async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
-    subgraph_kit::telemetry::init("info,sqlx=warn,tower_http=warn");
+/// The subgraphs `dev` runs, by database name.
+const DEV_SUBGRAPHS: [&str; 4] = ["core", "commercial", "finance", "engagement"];
+
+async fn dev(options: DevOptions) -> anyhow::Result<()> {
+    // Our own lines say what runs where; the services log warnings and errors only.
+    subgraph_kit::telemetry::init("warn");
     let postgres = services::ensure_postgres()?;
     let _nats = services::ensure_nats()?;
-    let key_path = Path::new(".dev/jwt-signing-key.pem");
-    if !key_path.exists() {
-        std::fs::create_dir_all(".dev")?;
-        let pem = subgraph_core::tokens::generate_signing_key_pem()?;
-        std::fs::write(key_path, secrecy::ExposeSecret::expose_secret(&pem))?;
-        println!(
-            "generated a development token signing key in {}",
-            key_path.display()
-        );
+    let database = |name: &str| services::database_url(&postgres, &format!("crm_{name}"));
+    if options.reset {
+        let names: Vec<String> = DEV_SUBGRAPHS.iter().map(|n| format!("crm_{n}")).collect();
+        services::drop_databases(&postgres, &names).await?;
+        for dir in [".dev/finance-documents", ".dev/mail"] {
+            if Path::new(dir).exists() {
+                std::fs::remove_dir_all(dir)?;
+            }
+        }
+        println!("reset: dropped {}", names.join(", "));
     }
-    let signing_key = secrecy::SecretString::from(std::fs::read_to_string(key_path)?);
+    let signing_key = dev_signing_key()?;
 
     let mut build = cargo();
     build.args(["build", "--workspace", "--bins"]);
     run(build)?;
 
     let nats_url = services::nats_url();
-    let database = |name: &str| services::database_url(&postgres, &format!("crm_{name}"));
     // Each subgraph's own settings (defaults, file, environment), on this machine's services.
     let mut core = subgraph_core::config::Settings::load()?;
     core.service.database.url = database("core").into();
@@ -184,6 +199,7 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     let mut engagement = subgraph_engagement::config::Settings::load()?;
     local(&mut engagement.service, "engagement");
     engagement.directory.core_url.clone_from(&core.base_url);
+    let (_mail_catcher, mail) = dev_mail(&mut engagement.email).await?;
     let engagement = start(
         subgraph_engagement::startup::build(engagement, None).await,
         "engagement",
@@ -203,9 +219,6 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
         subgraph_finance::startup::build(finance, None).await,
         "finance",
     )?;
-    if demo {
-        services::load_demo_data(&core.url()).await?;
-    }
     let urls: HashMap<String, String> = [
         ("core".to_owned(), core.url()),
         ("commercial".to_owned(), commercial.url()),
@@ -217,25 +230,39 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
         &repo_root().join(SUPERGRAPH_PATH),
         &urls,
         &jwks_url,
-        port,
+        options.port,
         Some(Path::new(".dev/gateway.log")),
     )
     .await
     .context("starting the gateway (its log is .dev/gateway.log)")?;
+    let demo = if options.demo {
+        Some(load_demo(&gateway.url(), &database("commercial")).await?)
+    } else {
+        None
+    };
+
     println!();
-    println!("  GraphiQL:  {}  (open it in a browser)", gateway.url());
-    println!("  core:       {}", core.url());
-    println!("  commercial: {}", commercial.url());
-    println!("  finance:    {}", finance.url());
-    println!("  engagement: {}", engagement.url());
-    if demo {
+    println!(
+        "  gateway     {}  GraphiQL: open it in a browser",
+        gateway.url()
+    );
+    println!("  core        {}", core.url());
+    println!("  commercial  {}", commercial.url());
+    println!("  finance     {}", finance.url());
+    println!("  engagement  {}", engagement.url());
+    println!("  e-mail      {mail}");
+    if let Some(demo) = demo {
+        println!("  demo        {demo}");
         println!(
-            "  demo user: {} / {}",
-            services::DEMO_EMAIL,
-            services::DEMO_PASSWORD
+            "              owner {} / {}, member {} / {}",
+            demo::DEMO_EMAIL,
+            demo::DEMO_PASSWORD,
+            demo::MEMBER_EMAIL,
+            demo::MEMBER_PASSWORD
         );
     }
-    println!("  logs:      .dev/gateway.log   (Ctrl-C stops everything)");
+    println!("  logs        .dev/gateway.log; warnings here (RUST_LOG=info for more)");
+    println!("  Ctrl-C stops everything.");
     subgraph_kit::server::shutdown_signal().await;
     drop(gateway);
     engagement.stop().await;
@@ -243,4 +270,70 @@ async fn dev(demo: bool, port: u16) -> anyhow::Result<()> {
     commercial.stop().await;
     core.stop().await;
     Ok(())
+}
+
+/// The development token signing key, generated into `.dev/` on first use.
+fn dev_signing_key() -> anyhow::Result<secrecy::SecretString> {
+    let key_path = Path::new(".dev/jwt-signing-key.pem");
+    if !key_path.exists() {
+        std::fs::create_dir_all(".dev")?;
+        let pem = subgraph_core::tokens::generate_signing_key_pem()?;
+        std::fs::write(key_path, secrecy::ExposeSecret::expose_secret(&pem))?;
+        println!(
+            "generated a development token signing key in {}",
+            key_path.display()
+        );
+    }
+    Ok(secrecy::SecretString::from(std::fs::read_to_string(
+        key_path,
+    )?))
+}
+
+/// Where development e-mail goes. A relay configured on this machine that does not answer
+/// (no Mailpit or MailHog on the default port) is replaced by an in-process catcher writing
+/// each message to `.dev/mail/`; a relay elsewhere is used as configured.
+async fn dev_mail(
+    email: &mut subgraph_engagement::config::EmailSettings,
+) -> anyhow::Result<(Option<SmtpSink>, String)> {
+    let local = matches!(email.smtp_host.as_str(), "127.0.0.1" | "localhost" | "::1");
+    if !local || services::answers(&email.smtp_host, email.smtp_port) {
+        return Ok((
+            None,
+            format!("SMTP relay {}:{}", email.smtp_host, email.smtp_port),
+        ));
+    }
+    let folder = repo_root().join(".dev/mail");
+    let catcher = SmtpSink::start_writing_to(folder)
+        .await
+        .context("starting the development mail catcher")?;
+    let line = format!(
+        ".dev/mail/*.eml (nothing answers on {}:{}, so a local catcher keeps every message)",
+        email.smtp_host, email.smtp_port
+    );
+    email.smtp_host = "127.0.0.1".into();
+    email.smtp_port = catcher.port;
+    email.smtp_tls = subgraph_engagement::config::SmtpTls::None;
+    Ok((Some(catcher), line))
+}
+
+/// Loads the demo organisation through the gateway, unless it is there; what to print.
+async fn load_demo(gateway_url: &str, commercial_database: &str) -> anyhow::Result<String> {
+    let pool = sqlx::PgPool::connect(commercial_database).await?;
+    let started = std::time::Instant::now();
+    let loaded = demo::load(gateway_url, &pool).await?;
+    pool.close().await;
+    Ok(match loaded {
+        demo::Loaded::AlreadyThere => format!("{} (already loaded)", demo::DEMO_ORGANISATION),
+        demo::Loaded::Created(summary) => format!(
+            "{} loaded in {:.1} s: {} clients, {} contracts, {} invoices, {} payments, {} tasks, {} activities",
+            demo::DEMO_ORGANISATION,
+            started.elapsed().as_secs_f64(),
+            summary.clients,
+            summary.contracts,
+            summary.invoices,
+            summary.payments,
+            summary.tasks,
+            summary.activities
+        ),
+    })
 }

@@ -5,7 +5,6 @@
 use std::{net::TcpStream, process::Command, time::Duration};
 
 use anyhow::{bail, Context};
-use serde_json::json;
 
 /// The PostgreSQL server: `CRM_POSTGRES_URL`, default the local trust-auth superuser.
 pub(crate) fn postgres_url() -> String {
@@ -146,66 +145,23 @@ pub(crate) fn ensure_nats() -> anyhow::Result<Option<StartedService>> {
     )
 }
 
-pub(crate) const DEMO_EMAIL: &str = "demo@crm.example";
-pub(crate) const DEMO_PASSWORD: &str = "demo-password-2026";
-
-/// Signs up the demo owner and creates a few clients, unless the demo user exists.
-pub(crate) async fn load_demo_data(core_url: &str) -> anyhow::Result<()> {
-    let client = crm_test_support::GraphqlClient::new(core_url);
-    let login = client
-        .run(
-            "mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { token } }",
-            json!({"e": DEMO_EMAIL, "p": DEMO_PASSWORD}),
-        )
-        .await;
-    if login.errors().is_empty() {
-        println!("demo data already loaded");
-        return Ok(());
+/// Drops the development databases (`--reset`): the next start creates and migrates them
+/// empty.
+pub(crate) async fn drop_databases(server_url: &str, names: &[String]) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect(server_url)
+        .await
+        .with_context(|| format!("cannot connect to {server_url}"))?;
+    for name in names {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut connection)
+            .await
+            .with_context(|| format!("cannot drop database {name}"))?;
     }
-    let signed_up = client
-        .run(
-            "mutation($input: SignUpInput!) { signUp(input: $input) { token } }",
-            json!({"input": {
-                "email": DEMO_EMAIL, "password": DEMO_PASSWORD,
-                "firstName": "Camille", "lastName": "Martin", "organisationName": "Démo Courtage"
-            }}),
-        )
-        .await;
-    let token = signed_up.body["data"]["signUp"]["token"]
-        .as_str()
-        .with_context(|| format!("demo sign-up failed: {}", signed_up.body))?
-        .to_owned();
-    let client = client.with_token(token);
-    let societe = client
-        .run(
-            "mutation($input: SocieteInputObject!) { createSociete(input: $input) { id } }",
-            json!({"input": {"name": "Démo Courtage SAS", "siren": "732829320", "siret": "73282932000074",
-                   "vatNumber": "FR44732829320",
-                   "address": {"line1": "12 rue de la Paix", "postalCode": "75002", "city": "Paris"}}}),
-        )
-        .await;
-    let societe_id = societe.body["data"]["createSociete"]["id"].clone();
-    let clients = [
-        json!({"kind": "PERSON", "name": "Durand", "firstName": "Léa", "email": "lea.durand@example.fr",
-               "phone": "06 12 34 56 78", "societeId": societe_id,
-               "addresses": [{"kind": "BILLING", "line1": "3 place Bellecour", "postalCode": "69002", "city": "Lyon"}]}),
-        json!({"kind": "COMPANY", "name": "Boulangerie Petit", "siren": "552100554", "email": "contact@boulangerie-petit.example",
-               "phone": "04 78 00 00 00", "status": "PROSPECT",
-               "addresses": [{"kind": "BILLING", "line1": "8 rue Mercière", "postalCode": "69002", "city": "Lyon"}]}),
-        json!({"kind": "PERSON", "name": "Bernard", "firstName": "Hugo", "email": "hugo.bernard@example.fr",
-               "phone": "+33 7 11 22 33 44"}),
-    ];
-    for input in clients {
-        let created = client
-            .run(
-                "mutation($input: CreateClientInput!) { createClient(input: $input) { id } }",
-                json!({"input": input}),
-            )
-            .await;
-        if !created.errors().is_empty() {
-            bail!("demo client creation failed: {}", created.body);
-        }
-    }
-    println!("demo data loaded");
     Ok(())
+}
+
+/// Whether something accepts connections at `host:port`.
+pub(crate) fn answers(host: &str, port: u16) -> bool {
+    reachable(&format!("{host}:{port}"))
 }

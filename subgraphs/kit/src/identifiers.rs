@@ -27,6 +27,15 @@ fn luhn_valid(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// `prefix` (digits) completed with the one digit that makes it pass the Luhn check: SIRENs
+/// from 8 digits, SIRETs from 13 (demo and generated data).
+pub fn with_luhn_digit(prefix: &str) -> String {
+    (0..10)
+        .map(|d| format!("{prefix}{d}"))
+        .find(|candidate| luhn_valid(candidate))
+        .unwrap_or_else(|| format!("{prefix}0")) // unreachable: some digit always completes it
+}
+
 /// La Poste's SIREN; its establishments' SIRETs follow a sum-of-digits rule instead of Luhn.
 const LA_POSTE_SIREN: &str = "356000000";
 
@@ -172,14 +181,6 @@ impl VatNumber {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    /// Completes 8 digits with the Luhn digit.
-    fn with_luhn_digit(prefix: &str) -> String {
-        (0..10)
-            .map(|d| format!("{prefix}{d}"))
-            .find(|candidate| luhn_valid(candidate))
-            .expect("one digit always completes a Luhn number")
-    }
 
     #[test]
     fn known_sirens_are_accepted_and_typos_refused() {

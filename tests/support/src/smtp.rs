@@ -1,4 +1,7 @@
-//! A local SMTP server for tests.
+//! A local SMTP server: tests deliver to it and read what it kept; `cargo xtask dev` uses it
+//! as its mail catcher when no relay answers, writing each message as an `.eml` file.
+
+use std::path::PathBuf;
 
 /// A message an [`SmtpSink`] accepted.
 #[derive(Debug, Clone)]
@@ -9,9 +12,9 @@ pub struct SmtpMessage {
     pub data: String,
 }
 
-/// A local SMTP server for tests: speaks enough SMTP (EHLO, MAIL, RCPT, DATA, RSET, NOOP,
-/// QUIT) for a real client to deliver to it, keeps what it receives, and can refuse the next
-/// deliveries with a temporary error.
+/// A local SMTP server: speaks enough SMTP (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for a
+/// real client to deliver to it, keeps what it receives (and writes it to a folder when given
+/// one), and can refuse the next deliveries with a temporary error.
 pub struct SmtpSink {
     pub port: u16,
     messages: std::sync::Arc<std::sync::Mutex<Vec<SmtpMessage>>>,
@@ -31,25 +34,37 @@ impl SmtpSink {
     /// # Panics
     /// When no port can be bound.
     pub async fn start() -> Self {
-        use std::sync::{atomic::AtomicUsize, Arc, Mutex};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_with(None)
             .await
-            .unwrap_or_else(|err| panic!("cannot bind the SMTP sink: {err}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+            .unwrap_or_else(|err| panic!("cannot bind the SMTP sink: {err}"))
+    }
+
+    /// Starts on a free port and also writes every message it accepts to `folder` as
+    /// `<UUIDv7>.eml` (the names sort by arrival), creating the folder if needed.
+    pub async fn start_writing_to(folder: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&folder)?;
+        Self::start_with(Some(folder)).await
+    }
+
+    async fn start_with(folder: Option<PathBuf>) -> std::io::Result<Self> {
+        use std::sync::{atomic::AtomicUsize, Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
         let messages: Arc<Mutex<Vec<SmtpMessage>>> = Arc::default();
         let refuse: Arc<AtomicUsize> = Arc::default();
         let (m, r) = (messages.clone(), refuse.clone());
+        let folder = Arc::new(folder);
         let task = tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(smtp_session(socket, m.clone(), r.clone()));
+                tokio::spawn(smtp_session(socket, m.clone(), r.clone(), folder.clone()));
             }
         });
-        Self {
+        Ok(Self {
             port,
             messages,
             refuse,
             task,
-        }
+        })
     }
 
     /// Everything delivered so far.
@@ -67,6 +82,7 @@ async fn smtp_session(
     socket: tokio::net::TcpStream,
     messages: std::sync::Arc<std::sync::Mutex<Vec<SmtpMessage>>>,
     refuse: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    folder: std::sync::Arc<Option<PathBuf>>,
 ) {
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -108,8 +124,19 @@ async fn smtp_session(
             let refused = refuse
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                 .is_ok();
+            let written = match folder.as_ref() {
+                Some(folder) if !refused => {
+                    let path = folder.join(format!("{}.eml", uuid::Uuid::now_v7()));
+                    tokio::fs::write(path, data.replace('\n', "\r\n"))
+                        .await
+                        .is_ok()
+                }
+                _ => true,
+            };
             if refused {
                 b"451 try again later\r\n"
+            } else if !written {
+                b"452 cannot store the message\r\n"
             } else {
                 if let Ok(mut stored) = messages.lock() {
                     stored.push(SmtpMessage {
