@@ -154,6 +154,97 @@ pub async fn load(gateway_url: &str, commercial: &PgPool) -> anyhow::Result<Load
     Ok(Loaded::Created(summary))
 }
 
+/// The demo's two sociétés, with their invoice settings; their ids.
+pub async fn create_societes(api: &Api) -> anyhow::Result<[String; 2]> {
+    let mut societes = Vec::new();
+    for (name, form, siren, capital, street, postal_code, city, iban) in [
+        (
+            "Démo Courtage SAS",
+            "SAS",
+            "732829320",
+            "50000",
+            "12 rue de la Paix",
+            "75002",
+            "Paris",
+            "FR76 3000 6000 0112 3456 7890 189",
+        ),
+        (
+            "Démo Courtage Sud SARL",
+            "SARL",
+            "443061841",
+            "20000",
+            "4 place Bellecour",
+            "69002",
+            "Lyon",
+            "FR14 2004 1010 0505 0001 3M02 606",
+        ),
+    ] {
+        let vat = sample::vat_number(siren);
+        let id = api
+            .id(
+                "mutation($input: SocieteInputObject!) { createSociete(input: $input) { id } }",
+                json!({"input": {"name": name, "siren": siren, "siret": sample::siret(siren),
+                       "vatNumber": vat,
+                       "address": {"line1": street, "postalCode": postal_code, "city": city}}}),
+                "createSociete.id",
+            )
+            .await?;
+        api.run(
+            "mutation($id: ID!, $input: InvoiceSettingsInput!) { setInvoiceSettings(societeId: $id, input: $input) { siren } }",
+            json!({"id": id, "input": {"legalName": name, "legalForm": form, "shareCapital": capital,
+                   "siren": siren, "siret": sample::siret(siren), "vatNumber": vat,
+                   "rcs": format!("RCS {city} {siren}"), "addressLine1": street,
+                   "postalCode": postal_code, "city": city, "iban": iban, "bic": "AGRIFRPPXXX"}}),
+        )
+        .await?;
+        societes.push(id);
+    }
+    let societes: [String; 2] = societes
+        .try_into()
+        .map_err(|_| anyhow!("two sociétés expected"))?;
+    Ok(societes)
+}
+
+/// The catalogue's three ranges and [`PRODUCTS`], active; the products' ids in that order.
+pub async fn create_products(api: &Api) -> anyhow::Result<Vec<String>> {
+    let mut ranges = std::collections::HashMap::new();
+    for (position, (code, name)) in [
+        ("HAB", "Habitation"),
+        ("PRV", "Prévoyance"),
+        ("SRV", "Services"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = api
+            .id(
+                "mutation($input: ProductRangeInput!) { createProductRange(input: $input) { id } }",
+                json!({"input": {"code": code, "name": name, "position": position}}),
+                "createProductRange.id",
+            )
+            .await?;
+        ranges.insert(code, id);
+    }
+    let mut products = Vec::new();
+    for (range, sku, name, category, price, vat) in PRODUCTS {
+        let id = api
+            .id(
+                "mutation($input: ProductInput!) { createProduct(input: $input) { id } }",
+                json!({"input": {"sku": sku, "name": name, "category": category, "unitPrice": price,
+                       "vatRate": vat, "rangeId": ranges.get(range)}}),
+                "createProduct.id",
+            )
+            .await?;
+        api.run(
+            "mutation($id: ID!) { changeProductStatus(id: $id, status: ACTIVE) { status } }",
+            json!({"id": id}),
+        )
+        .await?;
+        products.push(id);
+    }
+    Ok(products)
+}
+
 struct Demo {
     /// The owner's client.
     api: Api,
@@ -161,7 +252,7 @@ struct Demo {
 }
 
 /// The catalogue: (range code, SKU, name, category, unit price excl. VAT, VAT rate).
-const PRODUCTS: &[(&str, &str, &str, &str, &str, &str)] = &[
+pub const PRODUCTS: &[(&str, &str, &str, &str, &str, &str)] = &[
     (
         "HAB",
         "HAB-GES",
@@ -293,52 +384,7 @@ impl Demo {
     /// Two sociétés with their invoice settings, a member, three sales reps.
     async fn people(&self) -> anyhow::Result<People> {
         let api = &self.api;
-        let mut societes = Vec::new();
-        for (name, form, siren, capital, street, postal_code, city, iban) in [
-            (
-                "Démo Courtage SAS",
-                "SAS",
-                "732829320",
-                "50000",
-                "12 rue de la Paix",
-                "75002",
-                "Paris",
-                "FR76 3000 6000 0112 3456 7890 189",
-            ),
-            (
-                "Démo Courtage Sud SARL",
-                "SARL",
-                "443061841",
-                "20000",
-                "4 place Bellecour",
-                "69002",
-                "Lyon",
-                "FR14 2004 1010 0505 0001 3M02 606",
-            ),
-        ] {
-            let vat = sample::vat_number(siren);
-            let id = api
-                .id(
-                    "mutation($input: SocieteInputObject!) { createSociete(input: $input) { id } }",
-                    json!({"input": {"name": name, "siren": siren, "siret": sample::siret(siren),
-                           "vatNumber": vat,
-                           "address": {"line1": street, "postalCode": postal_code, "city": city}}}),
-                    "createSociete.id",
-                )
-                .await?;
-            api.run(
-                "mutation($id: ID!, $input: InvoiceSettingsInput!) { setInvoiceSettings(societeId: $id, input: $input) { siren } }",
-                json!({"id": id, "input": {"legalName": name, "legalForm": form, "shareCapital": capital,
-                       "siren": siren, "siret": sample::siret(siren), "vatNumber": vat,
-                       "rcs": format!("RCS {city} {siren}"), "addressLine1": street,
-                       "postalCode": postal_code, "city": city, "iban": iban, "bic": "AGRIFRPPXXX"}}),
-            )
-            .await?;
-            societes.push(id);
-        }
-        let societes: [String; 2] = societes
-            .try_into()
-            .map_err(|_| anyhow!("two sociétés expected"))?;
+        let societes = create_societes(api).await?;
 
         let invitation = api
             .id(
@@ -403,41 +449,7 @@ impl Demo {
     /// Three ranges, six active products, a promotion, a partners' price grid.
     async fn catalogue(&self) -> anyhow::Result<Catalogue> {
         let api = &self.api;
-        let mut ranges = std::collections::HashMap::new();
-        for (position, (code, name)) in [
-            ("HAB", "Habitation"),
-            ("PRV", "Prévoyance"),
-            ("SRV", "Services"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let id = api
-                .id(
-                    "mutation($input: ProductRangeInput!) { createProductRange(input: $input) { id } }",
-                    json!({"input": {"code": code, "name": name, "position": position}}),
-                    "createProductRange.id",
-                )
-                .await?;
-            ranges.insert(code, id);
-        }
-        let mut products = Vec::new();
-        for (range, sku, name, category, price, vat) in PRODUCTS {
-            let id = api
-                .id(
-                    "mutation($input: ProductInput!) { createProduct(input: $input) { id } }",
-                    json!({"input": {"sku": sku, "name": name, "category": category, "unitPrice": price,
-                           "vatRate": vat, "rangeId": ranges.get(range)}}),
-                    "createProduct.id",
-                )
-                .await?;
-            api.run(
-                "mutation($id: ID!) { changeProductStatus(id: $id, status: ACTIVE) { status } }",
-                json!({"id": id}),
-            )
-            .await?;
-            products.push(id);
-        }
+        let products = create_products(api).await?;
         let now = Utc::now();
         api.run(
             "mutation($id: ID!, $input: PromotionInput!) { setProductPromotion(id: $id, input: $input) { id } }",

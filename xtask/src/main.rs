@@ -3,6 +3,7 @@
 //! - `dev`: runs the stack for development (Postgres and NATS found or started, databases
 //!   created and migrated, the subgraphs and the gateway started, a mail catcher when no SMTP
 //!   relay answers), prints the GraphiQL URL; `--demo` loads the demo organisation;
+//! - `seed`: loads an organisation at scale into the development databases;
 //! - `test`: runs every test tier against real Postgres and NATS;
 //! - `schema`: exports each subgraph's SDL and composes the supergraph (`--check`: fail on drift).
 
@@ -10,13 +11,15 @@
 
 mod services;
 
-use std::{collections::HashMap, path::Path, process::Command};
+use std::{collections::HashMap, io::IsTerminal, path::Path, process::Command, time::Instant};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use crm_e2e::{
     catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH},
     demo,
+    gateway::GatewayProcess,
+    seed::{self, Counts, SeedOptions},
 };
 use crm_test_support::smtp::SmtpSink;
 use subgraph_kit::{
@@ -44,10 +47,31 @@ struct DevOptions {
     port: u16,
 }
 
+#[derive(clap::Args)]
+struct SeedCommand {
+    /// How many clients.
+    #[arg(long, default_value_t = 100_000)]
+    clients: u64,
+    /// Contracts per client.
+    #[arg(long, default_value_t = 2)]
+    contracts_per_client: u64,
+    /// Monthly invoices per contract.
+    #[arg(long, default_value_t = 5)]
+    invoices_per_contract: u64,
+    /// Drop the development databases first, to start from empty.
+    #[arg(long)]
+    reset: bool,
+    /// Gateway port while seeding.
+    #[arg(long, default_value_t = 4000)]
+    port: u16,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Run the stack locally and print the GraphiQL URL.
     Dev(DevOptions),
+    /// Load an organisation at scale (100,000 clients by default) into the development stack.
+    Seed(SeedCommand),
     /// Run every test (unit, API, end-to-end) against real Postgres and NATS.
     Test {
         /// Extra arguments for `cargo test` (e.g. a test name filter).
@@ -67,6 +91,7 @@ fn main() -> anyhow::Result<()> {
     std::env::set_current_dir(repo_root())?;
     match cli.command {
         Cmd::Dev(options) => tokio::runtime::Runtime::new()?.block_on(dev(options)),
+        Cmd::Seed(command) => tokio::runtime::Runtime::new()?.block_on(seed_command(command)),
         Cmd::Test { args } => test(&args),
         Cmd::Schema { check } => schema(check),
     }
@@ -161,96 +186,146 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 /// The subgraphs `dev` runs, by database name.
 const DEV_SUBGRAPHS: [&str; 4] = ["core", "commercial", "finance", "engagement"];
 
+/// The development stack: the four subgraphs in this process over the `crm_*` databases,
+/// the gateway as a child process, and the mail catcher when there is no relay.
+struct DevStack {
+    postgres: String,
+    core: Running,
+    commercial: Running,
+    finance: Running,
+    engagement: Running,
+    gateway: GatewayProcess,
+    /// Where e-mail goes, for people.
+    mail: String,
+    _mail_catcher: Option<SmtpSink>,
+    _nats: Option<services::StartedService>,
+}
+
+impl DevStack {
+    /// Finds or starts Postgres and NATS, builds the binaries, starts everything; `reset`
+    /// drops the development databases first.
+    async fn start(port: u16, reset: bool) -> anyhow::Result<Self> {
+        let postgres = services::ensure_postgres()?;
+        let nats = services::ensure_nats()?;
+        if reset {
+            let names: Vec<String> = DEV_SUBGRAPHS.iter().map(|n| format!("crm_{n}")).collect();
+            services::drop_databases(&postgres, &names).await?;
+            for dir in [".dev/finance-documents", ".dev/mail"] {
+                if Path::new(dir).exists() {
+                    std::fs::remove_dir_all(dir)?;
+                }
+            }
+            println!("reset: dropped {}", names.join(", "));
+        }
+        let signing_key = dev_signing_key()?;
+        let mut build = cargo();
+        build.args(["build", "--workspace", "--bins"]);
+        run(build)?;
+
+        let database = |name: &str| services::database_url(&postgres, &format!("crm_{name}"));
+        let nats_url = services::nats_url();
+        // Each subgraph's own settings (defaults, file, environment), on this machine's services.
+        let mut core = subgraph_core::config::Settings::load()?;
+        core.service.database.url = database("core").into();
+        core.service.events.nats_url.clone_from(&nats_url);
+        core.service.auth.signing_key_pem = Some(signing_key);
+        let core = start(subgraph_core::startup::build(core, None).await, "core")?;
+        let jwks_url = format!("{}/.well-known/jwks.json", core.base_url);
+        let local = |service: &mut ServiceSettings, name: &str| {
+            service.database.url = database(name).into();
+            service.events.nats_url.clone_from(&nats_url);
+            service.auth.jwks_url.clone_from(&jwks_url);
+        };
+        let mut engagement = subgraph_engagement::config::Settings::load()?;
+        local(&mut engagement.service, "engagement");
+        engagement.directory.core_url.clone_from(&core.base_url);
+        let (mail_catcher, mail) = dev_mail(&mut engagement.email).await?;
+        let engagement = start(
+            subgraph_engagement::startup::build(engagement, None).await,
+            "engagement",
+        )?;
+        let mut commercial = subgraph_commercial::config::Settings::load()?;
+        local(&mut commercial.service, "commercial");
+        commercial.directory.core_url.clone_from(&core.base_url);
+        let commercial = start(
+            subgraph_commercial::startup::build(commercial, None).await,
+            "commercial",
+        )?;
+        let mut finance = subgraph_finance::config::Settings::load()?;
+        local(&mut finance.service, "finance");
+        finance.directory.core_url.clone_from(&core.base_url);
+        finance.documents.dir = repo_root().join(".dev/finance-documents");
+        let finance = start(
+            subgraph_finance::startup::build(finance, None).await,
+            "finance",
+        )?;
+        let urls: HashMap<String, String> = [
+            ("core".to_owned(), core.url()),
+            ("commercial".to_owned(), commercial.url()),
+            ("finance".to_owned(), finance.url()),
+            ("engagement".to_owned(), engagement.url()),
+        ]
+        .into();
+        let gateway = crm_e2e::gateway::start_gateway(
+            &repo_root().join(SUPERGRAPH_PATH),
+            &urls,
+            &jwks_url,
+            port,
+            Some(Path::new(".dev/gateway.log")),
+        )
+        .await
+        .context("starting the gateway (its log is .dev/gateway.log)")?;
+        Ok(Self {
+            postgres,
+            core,
+            commercial,
+            finance,
+            engagement,
+            gateway,
+            mail,
+            _mail_catcher: mail_catcher,
+            _nats: nats,
+        })
+    }
+
+    /// The URL of subgraph `name`'s development database.
+    fn database(&self, name: &str) -> String {
+        services::database_url(&self.postgres, &format!("crm_{name}"))
+    }
+
+    /// One line per service.
+    fn print(&self) {
+        println!();
+        println!(
+            "  gateway     {}  GraphiQL: open it in a browser",
+            self.gateway.url()
+        );
+        println!("  core        {}", self.core.url());
+        println!("  commercial  {}", self.commercial.url());
+        println!("  finance     {}", self.finance.url());
+        println!("  engagement  {}", self.engagement.url());
+        println!("  e-mail      {}", self.mail);
+    }
+
+    async fn stop(self) {
+        drop(self.gateway);
+        self.engagement.stop().await;
+        self.finance.stop().await;
+        self.commercial.stop().await;
+        self.core.stop().await;
+    }
+}
+
 async fn dev(options: DevOptions) -> anyhow::Result<()> {
     // Our own lines say what runs where; the services log warnings and errors only.
     subgraph_kit::telemetry::init("warn");
-    let postgres = services::ensure_postgres()?;
-    let _nats = services::ensure_nats()?;
-    let database = |name: &str| services::database_url(&postgres, &format!("crm_{name}"));
-    if options.reset {
-        let names: Vec<String> = DEV_SUBGRAPHS.iter().map(|n| format!("crm_{n}")).collect();
-        services::drop_databases(&postgres, &names).await?;
-        for dir in [".dev/finance-documents", ".dev/mail"] {
-            if Path::new(dir).exists() {
-                std::fs::remove_dir_all(dir)?;
-            }
-        }
-        println!("reset: dropped {}", names.join(", "));
-    }
-    let signing_key = dev_signing_key()?;
-
-    let mut build = cargo();
-    build.args(["build", "--workspace", "--bins"]);
-    run(build)?;
-
-    let nats_url = services::nats_url();
-    // Each subgraph's own settings (defaults, file, environment), on this machine's services.
-    let mut core = subgraph_core::config::Settings::load()?;
-    core.service.database.url = database("core").into();
-    core.service.events.nats_url.clone_from(&nats_url);
-    core.service.auth.signing_key_pem = Some(signing_key);
-    let core = start(subgraph_core::startup::build(core, None).await, "core")?;
-    let jwks_url = format!("{}/.well-known/jwks.json", core.base_url);
-    let local = |service: &mut ServiceSettings, name: &str| {
-        service.database.url = database(name).into();
-        service.events.nats_url.clone_from(&nats_url);
-        service.auth.jwks_url.clone_from(&jwks_url);
-    };
-    let mut engagement = subgraph_engagement::config::Settings::load()?;
-    local(&mut engagement.service, "engagement");
-    engagement.directory.core_url.clone_from(&core.base_url);
-    let (_mail_catcher, mail) = dev_mail(&mut engagement.email).await?;
-    let engagement = start(
-        subgraph_engagement::startup::build(engagement, None).await,
-        "engagement",
-    )?;
-    let mut commercial = subgraph_commercial::config::Settings::load()?;
-    local(&mut commercial.service, "commercial");
-    commercial.directory.core_url.clone_from(&core.base_url);
-    let commercial = start(
-        subgraph_commercial::startup::build(commercial, None).await,
-        "commercial",
-    )?;
-    let mut finance = subgraph_finance::config::Settings::load()?;
-    local(&mut finance.service, "finance");
-    finance.directory.core_url.clone_from(&core.base_url);
-    finance.documents.dir = repo_root().join(".dev/finance-documents");
-    let finance = start(
-        subgraph_finance::startup::build(finance, None).await,
-        "finance",
-    )?;
-    let urls: HashMap<String, String> = [
-        ("core".to_owned(), core.url()),
-        ("commercial".to_owned(), commercial.url()),
-        ("finance".to_owned(), finance.url()),
-        ("engagement".to_owned(), engagement.url()),
-    ]
-    .into();
-    let gateway = crm_e2e::gateway::start_gateway(
-        &repo_root().join(SUPERGRAPH_PATH),
-        &urls,
-        &jwks_url,
-        options.port,
-        Some(Path::new(".dev/gateway.log")),
-    )
-    .await
-    .context("starting the gateway (its log is .dev/gateway.log)")?;
+    let stack = DevStack::start(options.port, options.reset).await?;
     let demo = if options.demo {
-        Some(load_demo(&gateway.url(), &database("commercial")).await?)
+        Some(load_demo(&stack.gateway.url(), &stack.database("commercial")).await?)
     } else {
         None
     };
-
-    println!();
-    println!(
-        "  gateway     {}  GraphiQL: open it in a browser",
-        gateway.url()
-    );
-    println!("  core        {}", core.url());
-    println!("  commercial  {}", commercial.url());
-    println!("  finance     {}", finance.url());
-    println!("  engagement  {}", engagement.url());
-    println!("  e-mail      {mail}");
+    stack.print();
     if let Some(demo) = demo {
         println!("  demo        {demo}");
         println!(
@@ -264,12 +339,101 @@ async fn dev(options: DevOptions) -> anyhow::Result<()> {
     println!("  logs        .dev/gateway.log; warnings here (RUST_LOG=info for more)");
     println!("  Ctrl-C stops everything.");
     subgraph_kit::server::shutdown_signal().await;
-    drop(gateway);
-    engagement.stop().await;
-    finance.stop().await;
-    commercial.stop().await;
-    core.stop().await;
+    stack.stop().await;
     Ok(())
+}
+
+async fn seed_command(command: SeedCommand) -> anyhow::Result<()> {
+    subgraph_kit::telemetry::init("warn");
+    let options = SeedOptions {
+        clients: command.clients,
+        contracts_per_client: command.contracts_per_client,
+        invoices_per_contract: command.invoices_per_contract,
+    };
+    let stack = DevStack::start(command.port, command.reset).await?;
+    println!(
+        "seeding {} clients, {} contracts, {} invoices",
+        options.clients,
+        options.clients * options.contracts_per_client,
+        options.clients * options.contracts_per_client * options.invoices_per_contract,
+    );
+    let mut progress = Progress::new(options.clients);
+    let seeded = seed::seed(
+        &stack.gateway.url(),
+        |name| stack.database(name),
+        &options,
+        |done, counts| progress.show(done, counts),
+    )
+    .await;
+    progress.done();
+    stack.stop().await;
+    let seeded = seeded?;
+    let counts = seeded.counts;
+    println!(
+        "seeded organisation {} in {:.0} s: {} clients, {} addresses, {} contracts ({} lines), \
+         {} invoices ({} lines), {} payments",
+        seeded.organisation,
+        seeded.seconds,
+        counts.clients,
+        counts.clients,
+        counts.contracts,
+        counts.contract_lines,
+        counts.invoices,
+        counts.invoice_lines,
+        counts.payments
+    );
+    println!("log in as {} / {}", seed::SEED_EMAIL, seed::SEED_PASSWORD);
+    Ok(())
+}
+
+/// A progress bar on a terminal; a line every tenth elsewhere.
+struct Progress {
+    total: u64,
+    started: Instant,
+    terminal: bool,
+    shown_tenths: u64,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        Self {
+            total,
+            started: Instant::now(),
+            terminal: std::io::stdout().is_terminal(),
+            shown_tenths: 0,
+        }
+    }
+
+    fn show(&mut self, done: u64, counts: &Counts) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let share = done as f64 / self.total.max(1) as f64;
+        let line = format!(
+            "{done:>9} / {} clients, {} contracts, {} invoices  {seconds:>5.0} s",
+            self.total, counts.contracts, counts.invoices
+        );
+        if self.terminal {
+            let width = 30;
+            let filled = (share * width as f64) as usize;
+            print!(
+                "\r  [{}{}] {line}",
+                "#".repeat(filled),
+                " ".repeat(width - filled.min(width))
+            );
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+        } else {
+            let tenths = (share * 10.0) as u64;
+            if tenths > self.shown_tenths {
+                self.shown_tenths = tenths;
+                println!("  {line}");
+            }
+        }
+    }
+
+    fn done(&self) {
+        if self.terminal {
+            println!();
+        }
+    }
 }
 
 /// The development token signing key, generated into `.dev/` on first use.
