@@ -106,8 +106,10 @@ mod parcels {
 
     pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<App> {
         let verifier = settings.service.auth.verifier();
-        let schema =
-            subgraph_kit::graphql::schema::<Query, EmptyMutation, EmptySubscription>().finish();
+        let schema = subgraph_kit::graphql::schema::<Query, EmptyMutation, EmptySubscription>(
+            subgraph_kit::guard::Guard::new(),
+        )
+        .finish();
         Subgraph::connect("parcels", &settings.service, &MIGRATOR, pool, verifier)
             .await?
             .graphql(schema, Loaders::new().with::<ParcelLoader>())

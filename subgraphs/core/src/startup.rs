@@ -50,6 +50,14 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     subgraph
         .graphql(build_schema(state), loaders())
         .routes(routes)
+        .job(
+            "login-failures-purge",
+            std::time::Duration::from_secs(3600),
+            |pool| async move {
+                let purged = crate::db::login_failures::purge(&pool).await?;
+                Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+            },
+        )
         .bind()
         .await
 }

@@ -38,9 +38,20 @@ pub struct DatabaseSettings {
         deserialize_with = "crate::settings::lenient_bool"
     )]
     pub create_if_missing: bool,
+    /// Longest a statement may run before PostgreSQL cancels it (`statement_timeout`), in
+    /// seconds; 0 means no limit. Migrations are not bound by it.
+    #[serde(
+        default = "default_statement_timeout",
+        deserialize_with = "crate::settings::lenient"
+    )]
+    pub statement_timeout_seconds: u64,
 }
 
 fn default_max_connections() -> u32 {
+    10
+}
+
+fn default_statement_timeout() -> u64 {
     10
 }
 
@@ -54,11 +65,13 @@ impl DatabaseSettings {
             url: SecretString::from(url.to_owned()),
             max_connections: default_max_connections(),
             create_if_missing: true,
+            statement_timeout_seconds: default_statement_timeout(),
         }
     }
 }
 
-/// Creates the database if needed, connects a pool and applies `migrator`.
+/// Creates the database if needed, applies `migrator` and connects a pool whose statements
+/// are bounded by `statement_timeout_seconds`.
 pub async fn connect_and_migrate(
     settings: &DatabaseSettings,
     migrator: &Migrator,
@@ -69,17 +82,25 @@ pub async fn connect_and_migrate(
     if settings.create_if_missing {
         ensure_database(&options).await?;
     }
-    let pool = PgPoolOptions::new()
-        .max_connections(settings.max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_with(options.clone())
+    // Migrations may take long on a big database: their own connection, without the limit.
+    let mut migrating = PgConnection::connect_with(&options)
         .await
         .with_context(|| unreachable(&options))?;
     migrator
-        .run(&pool)
+        .run(&mut migrating)
         .await
         .context("applying migrations failed")?;
-    Ok(pool)
+    migrating.close().await.ok();
+    let serving = options.clone().options([(
+        "statement_timeout",
+        format!("{}s", settings.statement_timeout_seconds),
+    )]);
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(serving)
+        .await
+        .with_context(|| unreachable(&options))
 }
 
 /// Creates the target database through the server's `postgres` maintenance database.

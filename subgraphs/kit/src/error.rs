@@ -27,6 +27,9 @@ pub enum ErrorCode {
     InvalidTransition,
     /// A time-limited thing (an invitation, a token) is past its validity.
     Expired,
+    /// Too many attempts: `extensions.retryAfter` (and the `Retry-After` header) says in how
+    /// many seconds to try again.
+    RateLimited,
     /// Something failed on our side; details are in the logs, never in the response.
     Internal,
 }
@@ -41,10 +44,14 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::InvalidTransition => "INVALID_TRANSITION",
             ErrorCode::Expired => "EXPIRED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
 }
+
+/// The extension of a `RATE_LIMITED` error saying in how many seconds to try again.
+pub const RETRY_AFTER_EXTENSION: &str = "retryAfter";
 
 /// A GraphQL error with `extensions.code`.
 pub fn coded(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
@@ -123,6 +130,10 @@ pub enum Error {
     },
     InvalidTransition(String),
     Expired(String),
+    /// Too many attempts; try again in that many seconds.
+    RateLimited {
+        retry_after_seconds: u64,
+    },
 
     // --- internal errors ---
     Database(sqlx::Error),
@@ -198,6 +209,13 @@ impl From<Error> for async_graphql::Error {
             }
             Error::InvalidTransition(message) => coded(ErrorCode::InvalidTransition, message),
             Error::Expired(message) => coded(ErrorCode::Expired, message),
+            Error::RateLimited {
+                retry_after_seconds,
+            } => coded(
+                ErrorCode::RateLimited,
+                format!("too many attempts: try again in {retry_after_seconds} s"),
+            )
+            .extend_with(|_, ext| ext.set(RETRY_AFTER_EXTENSION, retry_after_seconds)),
             Error::Database(err) => internal(&err),
             Error::Internal(err) => internal(err.as_ref()),
         }

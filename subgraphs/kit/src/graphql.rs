@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{Error, Invalid, Result},
+    guard::Guard,
     server::{AccessError, RequestContext},
 };
 
@@ -22,9 +23,10 @@ pub const MAX_DEPTH: usize = 16;
 /// Most complex query a subgraph answers.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
-/// The schema builder of a federated subgraph: federation (subscriptions included) and the
-/// query limits. Serving adds the state with `.data(…)`; [`sdl`] exports the same schema.
-pub fn schema<Q, M, S>() -> SchemaBuilder<Q, M, S>
+/// The schema builder of a federated subgraph: federation (subscriptions included), the
+/// query limits and the request `guard` (hostile text, aliases, the fields an operation may
+/// hold once). Serving adds the state with `.data(…)`; [`sdl`] exports the same schema.
+pub fn schema<Q, M, S>(guard: Guard) -> SchemaBuilder<Q, M, S>
 where
     Q: ObjectType + Default + 'static,
     M: ObjectType + Default + 'static,
@@ -35,6 +37,7 @@ where
         .enable_subscription_in_federation()
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(guard)
 }
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/<name>.graphql` commits it.
@@ -44,7 +47,7 @@ where
     M: ObjectType + Default + 'static,
     S: SubscriptionType + Default + 'static,
 {
-    schema::<Q, M, S>()
+    schema::<Q, M, S>(Guard::new())
         .finish()
         .sdl_with_options(SDLExportOptions::new().federation())
 }

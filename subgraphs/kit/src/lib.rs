@@ -1,8 +1,9 @@
 //! The one crate every CRM subgraph shares. It holds mechanisms, never domain types: the
 //! runtime that assembles a subgraph, how a request's identity is verified, the one error
-//! type and its stable codes, the GraphQL helpers and DataLoaders, how lists are paged, how a
-//! database is created and migrated, the outbox, relay and consumers of domain events, and the
-//! directory projection of core's clients, sociétés and members.
+//! type and its stable codes, the GraphQL helpers and DataLoaders, the request guard (hostile
+//! text, aliases), how lists are paged, how a database is created and migrated, the outbox,
+//! relay and consumers of domain events, and the directory projection of core's clients,
+//! sociétés and members.
 
 pub mod auth;
 pub mod consumer;
@@ -11,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod guard;
 /// French company identifiers: SIREN, SIRET, VAT numbers.
 pub mod identifiers;
 /// Money: cent rounding, French VAT rates, totals (shared rules, not domain types).
@@ -20,7 +22,7 @@ pub mod runtime;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
-/// Text inputs: trimmed, collapsed, bounded.
+/// Text inputs: no hostile characters, trimmed, collapsed, bounded.
 pub mod text;
 
 pub use auth::{Identity, Role};

@@ -171,7 +171,7 @@ impl Subgraph {
         Ok(App {
             name: self.name,
             listener,
-            router: self.router,
+            router: self.http.limit(self.router),
             tasks,
         })
     }

@@ -1,13 +1,17 @@
 //! Serving a subgraph over HTTP: `/graphql` (POST and GET, with the caller's identity verified
 //! before anything runs), `/health`, `/readiness`; plus the request context resolvers read.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use async_graphql::{Data, ObjectType, Schema, SubscriptionType};
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     extract::{State, WebSocketUpgrade},
-    http::{header::AUTHORIZATION, HeaderMap, StatusCode},
+    http::{
+        header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER},
+        HeaderMap, StatusCode,
+    },
+    middleware::Next,
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
@@ -15,11 +19,12 @@ use axum::{
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tower_http::{limit::RequestBodyLimitLayer, timeout::TimeoutLayer};
 use uuid::Uuid;
 
 use crate::{
     auth::{bearer_token, AuthError, Identity, TokenVerifier},
-    error::{coded, ErrorCode},
+    error::{coded, ErrorCode, RETRY_AFTER_EXTENSION},
     graphql::Loaders,
     Role,
 };
@@ -33,6 +38,29 @@ pub struct HttpSettings {
     /// Port to listen on; 0 picks a free one (tests).
     #[serde(deserialize_with = "crate::settings::lenient")]
     pub port: u16,
+    /// Largest request body accepted, in bytes; a larger one gets 413.
+    #[serde(
+        default = "default_max_body_bytes",
+        deserialize_with = "crate::settings::lenient"
+    )]
+    pub max_body_bytes: usize,
+    /// Longest a request may take, in seconds, before it is answered 503 (WebSocket
+    /// subscriptions are not bound by it once upgraded).
+    #[serde(
+        default = "default_request_timeout",
+        deserialize_with = "crate::settings::lenient"
+    )]
+    pub request_timeout_seconds: u64,
+}
+
+/// Twice the gateway's `limits.max_request_body_size`: what the gateway forwards may be a
+/// little larger than what it received.
+fn default_max_body_bytes() -> usize {
+    2 * 1024 * 1024
+}
+
+fn default_request_timeout() -> u64 {
+    30
 }
 
 impl HttpSettings {
@@ -41,7 +69,21 @@ impl HttpSettings {
         Self {
             host: "127.0.0.1".into(),
             port,
+            max_body_bytes: default_max_body_bytes(),
+            request_timeout_seconds: default_request_timeout(),
         }
+    }
+
+    /// Wraps `router` in the limits every request meets: body size (413), multipart
+    /// refused (415: no operation takes uploads), and the request timeout (503).
+    pub fn limit(&self, router: Router) -> Router {
+        router
+            .layer(axum::middleware::from_fn(refuse_multipart))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Duration::from_secs(self.request_timeout_seconds),
+            ))
+            .layer(RequestBodyLimitLayer::new(self.max_body_bytes))
     }
 
     /// Binds the listener.
@@ -51,6 +93,26 @@ impl HttpSettings {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))
     }
+}
+
+async fn refuse_multipart(request: axum::extract::Request, next: Next) -> Response {
+    let multipart = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    if multipart {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "multipart requests are not accepted: send application/json",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// Header carrying the id that ties a request's logs across the gateway and subgraphs.
@@ -229,6 +291,7 @@ where
     let request = request.data(context);
     let mut response =
         tracing::Instrument::instrument(endpoint.schema.execute(request), span).await;
+    let mut retry_after = None;
     for error in &mut response.errors {
         // Errors raised by async-graphql itself (parsing, validation, input coercion) carry
         // no code; give them the one our clients expect for bad input.
@@ -236,8 +299,17 @@ where
         if extensions.get("code").is_none() {
             extensions.set("code", ErrorCode::Validation.as_str());
         }
+        if let Some(async_graphql::Value::Number(seconds)) = extensions.get(RETRY_AFTER_EXTENSION) {
+            retry_after = retry_after.max(seconds.as_u64());
+        }
     }
-    GraphQLResponse::from(response).into_response()
+    let mut answer = GraphQLResponse::from(response).into_response();
+    if let Some(seconds) = retry_after {
+        answer
+            .headers_mut()
+            .insert(RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    }
+    answer
 }
 
 /// Subscriptions: the identity comes from the `connection_init` payload (the gateway puts the

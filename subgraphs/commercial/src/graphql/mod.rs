@@ -7,7 +7,7 @@ pub mod types;
 
 use async_graphql::{Context, EmptySubscription, MergedObject};
 use sqlx::PgPool;
-use subgraph_kit::{directory::Directory, server::RequestContext};
+use subgraph_kit::{directory::Directory, guard::Guard, server::RequestContext};
 
 pub(crate) use subgraph_kit::graphql::{parse_id, parse_opt_id};
 use types::{catalogue, commission, contract, entities, price_grid, sales_rep, scale};
@@ -44,7 +44,9 @@ pub struct Mutation(
 pub type CommercialSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
 
 pub fn build_schema(state: CommercialState) -> CommercialSchema {
-    subgraph_kit::graphql::schema().data(state).finish()
+    subgraph_kit::graphql::schema(Guard::new())
+        .data(state)
+        .finish()
 }
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/commercial.graphql` commits it.

@@ -5,6 +5,7 @@
 pub mod address;
 pub mod client;
 pub mod invitation;
+pub mod login_failures;
 pub mod membership;
 pub mod organisation;
 pub mod societe;

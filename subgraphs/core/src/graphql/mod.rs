@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_graphql::{Context, EmptySubscription, MergedObject};
 use chrono::Duration;
 use sqlx::PgPool;
-use subgraph_kit::{graphql::Loaders, server::RequestContext};
+use subgraph_kit::{graphql::Loaders, guard::Guard, server::RequestContext};
 
 use crate::tokens::TokenIssuer;
 pub(crate) use subgraph_kit::graphql::{load_group, load_one, parse_id};
@@ -49,9 +49,21 @@ pub struct Mutation(
 
 pub type CoreSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
 
+/// The mutations that check a secret (a password, an invitation token) or mint a token: one
+/// per operation at most, so aliases cannot turn one request into a thousand guesses.
+pub const CREDENTIAL_MUTATIONS: [&str; 5] = [
+    "login",
+    "signUp",
+    "acceptInvitation",
+    "rejectInvitation",
+    "switchOrganisation",
+];
+
 /// The schema over `state`.
 pub fn build_schema(state: CoreState) -> CoreSchema {
-    subgraph_kit::graphql::schema().data(state).finish()
+    subgraph_kit::graphql::schema(Guard::single(&CREDENTIAL_MUTATIONS))
+        .data(state)
+        .finish()
 }
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/core.graphql` commits it.

@@ -7,7 +7,7 @@ pub mod types;
 
 use async_graphql::{Context, MergedObject};
 use sqlx::PgPool;
-use subgraph_kit::{directory::Directory, server::RequestContext};
+use subgraph_kit::{directory::Directory, guard::Guard, server::RequestContext};
 
 pub(crate) use subgraph_kit::graphql::{load_one, parse_id};
 use subscription::Subscription;
@@ -47,7 +47,9 @@ pub struct Mutation(
 pub type EngagementSchema = async_graphql::Schema<Query, Mutation, Subscription>;
 
 pub fn build_schema(state: EngagementState) -> EngagementSchema {
-    subgraph_kit::graphql::schema().data(state).finish()
+    subgraph_kit::graphql::schema(Guard::new())
+        .data(state)
+        .finish()
 }
 
 /// The subgraph SDL, as `_service { sdl }` serves it and `schema/engagement.graphql` commits it.

@@ -242,6 +242,13 @@ impl IdentityMutation {
             .map(|id| parse_id("organisationId", id))
             .transpose()?;
         let email = input.email.trim().to_lowercase();
+        // A locked e-mail is refused before any hashing, even with the right password.
+        if let Some(until) = db::login_failures::locked_until(&state.pool, &email).await? {
+            let seconds = (until - chrono::Utc::now()).num_seconds().max(1);
+            return Err(Error::RateLimited {
+                retry_after_seconds: seconds.unsigned_abs(),
+            });
+        }
         let user = db::user::find_user_by_email(&state.pool, &email).await?;
         // Verify against a dummy hash when the user is unknown: same cost, no user enumeration.
         let hash = user
@@ -249,13 +256,16 @@ impl IdentityMutation {
             .and_then(|u| u.password_hash.clone())
             .unwrap_or_else(|| password::dummy_hash().to_owned());
         let candidate = input.password;
-        let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
-            .await
-            .map_err(|e| Error::Internal(e.into()))?;
+        let matches = hashing(move || password::verify(&candidate, &hash)).await?;
         let user = match user {
             Some(user) if matches && user.password_hash.is_some() => user,
-            _ => return Err(Error::BadCredentials),
+            _ => {
+                let mut conn = state.pool.acquire().await?;
+                db::login_failures::record_failure(&mut conn, &email).await?;
+                return Err(Error::BadCredentials);
+            }
         };
+        db::login_failures::clear(&state.pool, &email).await?;
         let memberships = db::membership::memberships_of_user(&state.pool, user.id).await?;
         let chosen = match requested_org {
             Some(org) => Some(
@@ -309,6 +319,10 @@ impl IdentityMutation {
         input: AcceptInvitationInput,
     ) -> Result<AuthPayload> {
         let (state, request) = parts(ctx);
+        // The token first: a wrong one costs a lookup, never a password hash.
+        let mut check = state.pool.begin().await?;
+        invitation::open(&mut check, &input.token).await?;
+        check.rollback().await?;
         // Validate and hash before taking locks.
         let new_account = match &input.new_account {
             Some(account) => Some(invitation::NewAccount {
@@ -357,13 +371,28 @@ impl IdentityMutation {
     }
 }
 
-/// The pending, unexpired invitation of `token`, locked; otherwise the reason it cannot be
-/// answered.
 async fn hash_password(pass: password::Password) -> Result<String> {
-    tokio::task::spawn_blocking(move || pass.hash())
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
+    hashing(move || pass.hash())
+        .await?
         .map_err(|e| Error::Internal(anyhow::anyhow!("password hashing failed: {e}")))
+}
+
+/// Runs argon2 work (a hash or a verification, tens of milliseconds of CPU each) on the
+/// blocking pool, at most one per core at a time: a flood of logins queues here instead of
+/// taking every thread from the requests that need none.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = slots
+        .acquire()
+        .await
+        .map_err(|e| Error::Internal(e.into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(e.into()))
 }
 
 fn auth_payload(

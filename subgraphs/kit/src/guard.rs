@@ -1,0 +1,177 @@
+//! What a request may carry, checked once it is parsed and before anything runs, in every
+//! subgraph alike — so a subgraph reached directly is no weaker than through the gateway:
+//!
+//! - no string argument or variable holds a character [`crate::text::refused_character`]
+//!   refuses (NUL, control characters, bidirectional overrides): `VALIDATION`, naming where;
+//! - at most [`MAX_ALIASES`] aliases in the document (the gateway's own limit);
+//! - at most one of the subgraph's *single* fields per operation (core's `login`, `signUp`…,
+//!   which must never be multiplied by aliases into a thousand password guesses).
+//!
+//! Depth and complexity are the schema's own limits ([`crate::graphql::schema`]).
+
+use std::sync::Arc;
+
+use async_graphql::{
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    Pos, Positioned, ServerError, ServerResult, Value, Variables,
+};
+
+use crate::{error::ErrorCode, text::refused_text};
+
+/// Most aliases a document may hold (the gateway's `limits.max_aliases`).
+pub const MAX_ALIASES: usize = 30;
+
+/// The request guard; `single` names the root fields an operation may select once at most.
+#[derive(Debug, Clone, Default)]
+pub struct Guard {
+    single: Arc<[&'static str]>,
+}
+
+impl Guard {
+    /// Guards text and aliases.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also allows each of `fields` once per operation, and only one of them.
+    #[must_use]
+    pub fn single(fields: &[&'static str]) -> Self {
+        Self {
+            single: fields.into(),
+        }
+    }
+}
+
+impl ExtensionFactory for Guard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(self.clone())
+    }
+}
+
+fn refuse(code: ErrorCode, message: String, pos: Option<Pos>) -> ServerError {
+    let mut error = ServerError::new(message, pos);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code.as_str());
+    error.extensions = Some(extensions);
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for Guard {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        for (name, value) in variables.iter() {
+            check_value(&format!("${name}"), value, None)?;
+        }
+        let document = next.run(ctx, query, variables).await?;
+        let mut aliases = 0;
+        for (_, operation) in document.operations.iter() {
+            walk(&operation.node.selection_set, &mut aliases)?;
+            let single: Vec<&Positioned<_>> = operation
+                .node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .filter_map(|item| match &item.node {
+                    Selection::Field(field) => Some(field),
+                    _ => None,
+                })
+                .filter(|field| self.single.contains(&field.node.name.node.as_str()))
+                .collect();
+            if let [_, second, ..] = single.as_slice() {
+                return Err(refuse(
+                    ErrorCode::Validation,
+                    format!(
+                        "an operation may hold one of {} at most, once",
+                        self.single.join(", ")
+                    ),
+                    Some(second.pos),
+                ));
+            }
+        }
+        for fragment in document.fragments.values() {
+            walk(&fragment.node.selection_set, &mut aliases)?;
+        }
+        if aliases > MAX_ALIASES {
+            return Err(refuse(
+                ErrorCode::Validation,
+                format!("a document may hold {MAX_ALIASES} aliases at most"),
+                None,
+            ));
+        }
+        Ok(document)
+    }
+}
+
+/// Checks the arguments of every field below `set` and counts its aliases.
+fn walk(set: &Positioned<SelectionSet>, aliases: &mut usize) -> ServerResult<()> {
+    for item in &set.node.items {
+        match &item.node {
+            Selection::Field(field) => {
+                if field.node.alias.is_some() {
+                    *aliases += 1;
+                }
+                for (name, value) in &field.node.arguments {
+                    // Variables are checked on their own: here they stand for null.
+                    let literal = value
+                        .node
+                        .clone()
+                        .into_const_with(|_| Ok::<_, ()>(Value::Null))
+                        .unwrap_or(Value::Null);
+                    let at = format!("{}.{}", field.node.name.node, name.node);
+                    check_value(&at, &literal, Some(value.pos))?;
+                }
+                walk(&field.node.selection_set, aliases)?;
+            }
+            Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set, aliases)?,
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a string anywhere in `value` (object keys included) that holds a refused character.
+fn check_value(at: &str, value: &Value, pos: Option<Pos>) -> ServerResult<()> {
+    let mut refusal = None;
+    visit_strings(value, at, &mut |field, text| {
+        if refusal.is_none() {
+            refusal = refused_text(text).map(|reason| (field.to_owned(), reason));
+        }
+    });
+    match refusal {
+        None => Ok(()),
+        Some((field, reason)) => {
+            let mut error = refuse(ErrorCode::Validation, format!("`{field}` {reason}"), pos);
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("field", field);
+            }
+            Err(error)
+        }
+    }
+}
+
+fn visit_strings(value: &Value, path: &str, visit: &mut dyn FnMut(&str, &str)) {
+    match value {
+        Value::String(text) => visit(path, text),
+        Value::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                visit_strings(item, &format!("{path}[{i}]"), visit);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let path = format!("{path}.{key}");
+                visit(&path, key.as_str());
+                visit_strings(item, &path, visit);
+            }
+        }
+        _ => {}
+    }
+}
