@@ -169,7 +169,12 @@ impl PagesPlugin {
         Self {
             endpoint: config.graphql_endpoint.clone(),
             graphiql: config.graphiql.then(|| Bytes::from(page)),
-            assets,
+            // Without the IDE, none of its files either.
+            assets: if config.graphiql {
+                assets
+            } else {
+                HashMap::new()
+            },
         }
     }
 

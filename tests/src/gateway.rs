@@ -1,5 +1,6 @@
-//! Starting the gateway binary as a child process on a free port, with the committed router
-//! config, and waiting until it is ready. The process is killed when the handle drops.
+//! Starting the gateway binary as a child process on a free port, with a committed router
+//! configuration (development or production profile), and waiting until it is ready. The
+//! process is killed when the handle drops.
 
 use std::{
     collections::HashMap,
@@ -63,10 +64,36 @@ pub fn free_port() -> anyhow::Result<u16> {
         .port())
 }
 
-/// Starts the gateway over `supergraph` with `subgraph_urls` (name → GraphQL URL) and the
-/// JWKS at `jwks_url`; `port` 0 picks a free port. `log` receives its output (else it is
-/// discarded).
+/// The router configuration of development (and tests), relative to the repository root.
+pub const DEVELOPMENT_CONFIG: &str = "gateway/router.config.yaml";
+/// The production profile.
+pub const PRODUCTION_CONFIG: &str = "gateway/router.production.yaml";
+
+/// Starts the gateway with the development configuration over `supergraph` with
+/// `subgraph_urls` (name → GraphQL URL) and the JWKS at `jwks_url`; `port` 0 picks a free
+/// port. `log` receives its output (else it is discarded).
 pub async fn start_gateway(
+    supergraph: &Path,
+    subgraph_urls: &HashMap<String, String>,
+    jwks_url: &str,
+    port: u16,
+    log: Option<&Path>,
+) -> anyhow::Result<GatewayProcess> {
+    start_gateway_with(
+        DEVELOPMENT_CONFIG,
+        supergraph,
+        subgraph_urls,
+        jwks_url,
+        port,
+        log,
+    )
+    .await
+}
+
+/// [`start_gateway`] with the router configuration at `config` (relative to the repository
+/// root).
+pub async fn start_gateway_with(
+    config: &str,
     supergraph: &Path,
     subgraph_urls: &HashMap<String, String>,
     jwks_url: &str,
@@ -83,10 +110,7 @@ pub async fn start_gateway(
         let mut command = Command::new(&binary);
         command
             .current_dir(&root)
-            .env(
-                "ROUTER_CONFIG_FILE_PATH",
-                root.join("gateway/router.config.yaml"),
-            )
+            .env("ROUTER_CONFIG_FILE_PATH", root.join(config))
             .env("SUPERGRAPH_FILE_PATH", supergraph)
             .env("PORT", port.to_string())
             .env("HOST", "127.0.0.1")
