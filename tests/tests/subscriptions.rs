@@ -438,3 +438,57 @@ async fn an_assignee_follows_their_task_live() {
         .data();
     assert_eq!(next_task(&mut socket).await["status"], "IN_PROGRESS");
 }
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    let stack = Stack::start().await;
+    let (_, mut lasting) = subscriber(&stack, "lasting@acme.fr", "Acme").await;
+    // The same member, with a token valid a few seconds more.
+    let expires_at = chrono::Utc::now() + chrono::Duration::seconds(4);
+    let short = subgraph_core::tokens::TokenIssuer::from_pem(
+        &stack.signing_key,
+        subgraph_kit::auth::TokenPolicy {
+            issuer: "crm-core".into(),
+            audience: "crm".into(),
+        },
+        chrono::Duration::seconds(4),
+    )
+    .unwrap()
+    .issue(
+        lasting.user_id,
+        Some((lasting.organisation_id, subgraph_kit::Role::Owner)),
+    )
+    .unwrap()
+    .token;
+    let mut expiring = Subscriber {
+        socket: open(&stack, &short).await.unwrap(),
+        organisation_id: lasting.organisation_id,
+        user_id: lasting.user_id,
+    };
+    wait_until_live(&stack, &mut expiring).await;
+    // It ends (complete, error or close) on its own; probes keep it honest meanwhile.
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match expiring.socket.next().await {
+                None | Some(Err(_) | Ok(Message::Close(_))) => return,
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).unwrap();
+                    if message["type"] == "complete" || message["type"] == "error" {
+                        return;
+                    }
+                    if message["type"] == "ping" {
+                        let pong = Message::text(json!({"type": "pong"}).to_string());
+                        let _ = expiring.socket.send(pong).await;
+                    }
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the subscription outlived its token");
+    // …and not before the token expired (`exp` is in whole seconds).
+    assert!(chrono::Utc::now() + chrono::Duration::seconds(1) >= expires_at);
+    // The member's other subscription, with a valid token, still hears its events.
+    wait_until_live(&stack, &mut lasting).await;
+}

@@ -82,6 +82,8 @@ pub struct Identity {
     pub user_id: Uuid,
     /// Present when the token names an active organisation, with the caller's role in it.
     pub membership: Option<ActiveMembership>,
+    /// When the token stops being valid: long-lived connections (subscriptions) end then.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The organisation a token acts in, and the caller's role there.
@@ -212,6 +214,8 @@ impl TokenVerifier {
         Ok(Identity {
             user_id: claims.sub,
             membership,
+            expires_at: chrono::DateTime::from_timestamp(claims.exp, 0)
+                .ok_or(AuthError::Invalid)?,
         })
     }
 

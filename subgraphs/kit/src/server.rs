@@ -314,7 +314,8 @@ where
 
 /// Subscriptions: the identity comes from the `connection_init` payload (the gateway puts the
 /// propagated `authorization` header there), verified like any token; without one the
-/// connection is refused. Closing the socket drops the subscription streams.
+/// connection is refused. The connection is closed when that token expires (a client renews
+/// its token and subscribes again). Closing the socket drops the subscription streams.
 async fn websocket_handler<Q, M, S>(
     State(endpoint): State<GraphqlEndpoint<Q, M, S>>,
     protocol: GraphQLProtocol,
@@ -333,24 +334,46 @@ where
     } = endpoint;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
+        .on_upgrade(move |socket| async move {
+            let (expiry, expires_at) = tokio::sync::oneshot::channel();
+            let serve = GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let (mut data, organisation_id) = connection_data(&verifier, &payload).await?;
-                    if let Some(organisation_id) = organisation_id {
-                        loaders.install(&mut data, &pool, organisation_id);
+                    let (mut data, context) = connection_data(&verifier, &payload).await?;
+                    if let Ok(tenant) = context.tenant() {
+                        loaders.install(&mut data, &pool, tenant.organisation_id);
                     }
+                    if let Some(identity) = &context.identity {
+                        let _ = expiry.send(identity.expires_at);
+                    }
+                    data.insert(context);
                     Ok(data)
                 })
-                .serve()
+                .serve();
+            tokio::select! {
+                () = serve => {}
+                () = until(expires_at) => {
+                    tracing::info!("subscription connection closed: its token expired");
+                }
+            }
         })
 }
 
-/// The connection's request context, and its organisation when the caller has one.
+/// Resolves at the instant `at` will give, never if none comes.
+async fn until(at: tokio::sync::oneshot::Receiver<chrono::DateTime<chrono::Utc>>) {
+    match at.await {
+        Ok(instant) => {
+            let left = (instant - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::sleep(left).await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// The connection's data (without its request context yet) and request context.
 async fn connection_data(
     verifier: &TokenVerifier,
     payload: &serde_json::Value,
-) -> async_graphql::Result<(Data, Option<Uuid>)> {
+) -> async_graphql::Result<(Data, RequestContext)> {
     let field = |name: &str| {
         payload
             .as_object()
@@ -382,10 +405,7 @@ async fn connection_data(
         request_id,
         token: Some(SecretString::from(token.to_owned())),
     };
-    let organisation_id = context.tenant().ok().map(|tenant| tenant.organisation_id);
-    let mut data = Data::default();
-    data.insert(context);
-    Ok((data, organisation_id))
+    Ok((Data::default(), context))
 }
 
 fn unauthenticated(err: &AuthError) -> Response {
