@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use subgraph_kit::{
     directory::Directory,
     runtime::{App, Subgraph},
+    server::MembershipCheck,
 };
 
 use crate::{
@@ -35,6 +36,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         directory: directory.clone(),
     };
     subgraph
+        .memberships(MembershipCheck::PROJECTED)
         .graphql(build_schema(state), loaders())
         .consumer("commercial-directory", directory.handler())
         .consumer("commercial-payments", PaymentsHandler)

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenPolicy,
     runtime::{App, Subgraph},
+    server::MembershipCheck,
 };
 
 use crate::{
@@ -48,6 +49,10 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         )
         .merge(crate::directory::routes(pool, verifier));
     subgraph
+        .memberships(MembershipCheck::authoritative(
+            "select upper(role::text), false from memberships
+              where organisation_id = $1 and user_id = $2",
+        ))
         .graphql(build_schema(state), loaders())
         .routes(routes)
         .job(

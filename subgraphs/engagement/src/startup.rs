@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use subgraph_kit::{
     directory::Directory,
     runtime::{App, Subgraph},
+    server::MembershipCheck,
 };
 
 use crate::{
@@ -46,6 +47,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     };
     let mailer = Mailer::new(pool, settings.email)?;
     subgraph
+        .memberships(MembershipCheck::PROJECTED)
         .graphql(build_schema(state), loaders())
         .consumer("engagement-notifications", notifications)
         .task(|stop| mailer.run(stop))

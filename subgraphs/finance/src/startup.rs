@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use subgraph_kit::{
     directory::Directory,
     runtime::{App, Subgraph},
+    server::MembershipCheck,
 };
 
 use crate::{
@@ -42,6 +43,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         directory: directory.clone(),
     };
     subgraph
+        .memberships(MembershipCheck::PROJECTED)
         .graphql(build_schema(state), loaders())
         .routes(crate::documents::routes(pool, verifier, store))
         .consumer("finance-directory", directory.handler())

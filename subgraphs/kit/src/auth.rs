@@ -104,6 +104,10 @@ pub enum AuthError {
     UnknownKey,
     #[error("the keys to verify tokens are unavailable")]
     KeysUnavailable,
+    #[error("your membership of this organisation changed or ended since this token was issued: log in again")]
+    MembershipChanged,
+    #[error("memberships cannot be checked right now")]
+    MembershipsUnavailable,
 }
 
 /// Expected issuer and audience of tokens.

@@ -30,7 +30,7 @@ use crate::{
     consumer::{self, ConsumerSpec, Handler},
     events::{self, EventsSettings, Relay},
     graphql::Loaders,
-    server::{self, GraphqlEndpoint, HttpSettings},
+    server::{self, GraphqlEndpoint, HttpSettings, MembershipCheck},
     settings::{ServiceSettings, SubgraphSettings},
 };
 
@@ -47,6 +47,7 @@ pub struct Subgraph {
     nats: async_nats::Client,
     router: Router,
     tasks: Vec<Task>,
+    memberships: Option<MembershipCheck>,
 }
 
 impl Subgraph {
@@ -77,6 +78,7 @@ impl Subgraph {
             nats,
             router: Router::new(),
             tasks: Vec::new(),
+            memberships: None,
         })
     }
 
@@ -96,6 +98,14 @@ impl Subgraph {
         &self.verifier
     }
 
+    /// Checks every token's membership against `check` (call before [`Self::graphql`]):
+    /// a member removed or given another role since the token was issued is refused.
+    #[must_use]
+    pub fn memberships(mut self, check: MembershipCheck) -> Self {
+        self.memberships = Some(check);
+        self
+    }
+
     /// Serves `schema` at `/graphql` (and `/ws`), giving each request with a tenant the
     /// DataLoaders of `loaders`; also `/health` and `/readiness`.
     #[must_use]
@@ -110,6 +120,7 @@ impl Subgraph {
             verifier: self.verifier.clone(),
             loaders: Arc::new(loaders),
             pool: self.pool.clone(),
+            memberships: self.memberships,
         };
         self.router = self.router.merge(server::router(endpoint));
         self

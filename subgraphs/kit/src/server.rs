@@ -185,6 +185,55 @@ impl RequestContext {
     }
 }
 
+/// Where a subgraph reads the caller's current membership, so that a token whose role was
+/// changed or whose membership was removed since it was issued is refused — within the time
+/// core's `member.*` event takes to arrive, not at the token's expiry.
+#[derive(Debug, Clone, Copy)]
+pub struct MembershipCheck {
+    /// `$1` organisation, `$2` user → one row `(role text, removed bool)`, role upper-case.
+    query: &'static str,
+    /// Whether no row means "removed" (the source of truth) or "not projected yet".
+    missing_is_removed: bool,
+}
+
+impl MembershipCheck {
+    /// The kit directory's `members` projection: a tombstone or another role refuses; a
+    /// member not projected yet (the event is on its way) passes on the token's word.
+    pub const PROJECTED: Self = Self {
+        query: "select role, deleted from members where organisation_id = $1 and user_id = $2",
+        missing_is_removed: false,
+    };
+
+    /// The source of truth (core's own table): no row means removed.
+    pub const fn authoritative(query: &'static str) -> Self {
+        Self {
+            query,
+            missing_is_removed: true,
+        }
+    }
+
+    /// Why `tenant`'s token no longer holds, if it does not.
+    async fn refusal(&self, pool: &PgPool, tenant: &Tenant) -> Option<AuthError> {
+        let row: Result<Option<(String, bool)>, _> = sqlx::query_as(self.query)
+            .bind(tenant.organisation_id)
+            .bind(tenant.user_id)
+            .fetch_optional(pool)
+            .await;
+        match row {
+            Ok(Some((_, true))) => Some(AuthError::MembershipChanged),
+            Ok(Some((role, false))) => (Role::parse(&role.to_lowercase()) != Some(tenant.role))
+                .then_some(AuthError::MembershipChanged),
+            Ok(None) => self
+                .missing_is_removed
+                .then_some(AuthError::MembershipChanged),
+            Err(err) => {
+                tracing::error!(error = %err, "the membership check failed");
+                Some(AuthError::MembershipsUnavailable)
+            }
+        }
+    }
+}
+
 /// The shared state of a subgraph's GraphQL endpoint.
 pub struct GraphqlEndpoint<Q, M, S> {
     pub schema: Schema<Q, M, S>,
@@ -192,6 +241,8 @@ pub struct GraphqlEndpoint<Q, M, S> {
     /// The DataLoaders each request with a tenant gets, over `pool`.
     pub loaders: Arc<Loaders>,
     pub pool: PgPool,
+    /// Where the caller's membership is checked against the token's, if anywhere.
+    pub memberships: Option<MembershipCheck>,
 }
 
 impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
@@ -201,7 +252,26 @@ impl<Q, M, S> Clone for GraphqlEndpoint<Q, M, S> {
             verifier: self.verifier.clone(),
             loaders: self.loaders.clone(),
             pool: self.pool.clone(),
+            memberships: self.memberships,
         }
+    }
+}
+
+impl<Q, M, S> GraphqlEndpoint<Q, M, S> {
+    /// Verifies `token` and, when it names an organisation, that the membership still holds.
+    async fn identify(&self, token: &str) -> Result<Identity, AuthError> {
+        let identity = self.verifier.verify(token).await?;
+        if let (Some(check), Some(membership)) = (&self.memberships, identity.membership) {
+            let tenant = Tenant {
+                organisation_id: membership.organisation_id,
+                user_id: identity.user_id,
+                role: membership.role,
+            };
+            if let Some(refusal) = check.refusal(&self.pool, &tenant).await {
+                return Err(refusal);
+            }
+        }
+        Ok(identity)
     }
 }
 
@@ -265,7 +335,7 @@ where
         Some(value) => {
             let token = value.to_str().ok().and_then(bearer_token);
             let verified = match token {
-                Some(token) => endpoint.verifier.verify(token).await,
+                Some(token) => endpoint.identify(token).await,
                 None => Err(AuthError::Invalid),
             };
             match verified {
@@ -326,19 +396,15 @@ where
     M: ObjectType + 'static,
     S: SubscriptionType + 'static,
 {
-    let GraphqlEndpoint {
-        schema,
-        verifier,
-        pool,
-        loaders,
-    } = endpoint;
+    let schema = endpoint.schema.clone();
+    let (pool, loaders) = (endpoint.pool.clone(), endpoint.loaders.clone());
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let (expiry, expires_at) = tokio::sync::oneshot::channel();
             let serve = GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let (mut data, context) = connection_data(&verifier, &payload).await?;
+                    let (mut data, context) = connection_data(&endpoint, &payload).await?;
                     if let Ok(tenant) = context.tenant() {
                         loaders.install(&mut data, &pool, tenant.organisation_id);
                     }
@@ -370,8 +436,8 @@ async fn until(at: tokio::sync::oneshot::Receiver<chrono::DateTime<chrono::Utc>>
 }
 
 /// The connection's data (without its request context yet) and request context.
-async fn connection_data(
-    verifier: &TokenVerifier,
+async fn connection_data<Q, M, S>(
+    endpoint: &GraphqlEndpoint<Q, M, S>,
     payload: &serde_json::Value,
 ) -> async_graphql::Result<(Data, RequestContext)> {
     let field = |name: &str| {
@@ -392,8 +458,8 @@ async fn connection_data(
                 "send `Authorization: Bearer <token>` in connection_init",
             )
         })?;
-    let identity = verifier
-        .verify(token)
+    let identity = endpoint
+        .identify(token)
         .await
         .map_err(|err| coded(ErrorCode::Unauthenticated, err.to_string()))?;
     let request_id = field(REQUEST_ID_HEADER)
@@ -410,7 +476,9 @@ async fn connection_data(
 
 fn unauthenticated(err: &AuthError) -> Response {
     let status = match err {
-        AuthError::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        AuthError::KeysUnavailable | AuthError::MembershipsUnavailable => {
+            StatusCode::SERVICE_UNAVAILABLE
+        }
         _ => StatusCode::UNAUTHORIZED,
     };
     let error = coded(ErrorCode::Unauthenticated, err.to_string());
