@@ -96,6 +96,32 @@ async fn old_tokens_lose_what_the_membership_lost() {
         .await;
         assert!(outcome.is_some(), "{field} still answers a removed member");
     }
+    // Plain routes too: core's directory (read-through) and finance's PDF downloads.
+    let http = reqwest::Client::new();
+    let lookup = |token: &str| {
+        http.get(format!(
+            "{}/directory/members/{}",
+            stack.core.base_url, owner.user_id
+        ))
+        .bearer_auth(token)
+        .send()
+    };
+    assert_eq!(lookup(&owner.token).await.unwrap().status(), 200);
+    assert_eq!(lookup(&member.token).await.unwrap().status(), 401);
+    let download = |token: &str| {
+        http.get(format!(
+            "{}/invoices/{}/pdf",
+            stack.finance.base_url,
+            uuid::Uuid::now_v7()
+        ))
+        .bearer_auth(token)
+        .send()
+    };
+    // The owner is told the (random) invoice does not exist; the removed member, that his
+    // token no longer holds.
+    assert_eq!(download(&owner.token).await.unwrap().status(), 404);
+    assert_eq!(download(&member.token).await.unwrap().status(), 401);
+
     // The owner, whose membership did not change, goes on.
     owner_api.run(everywhere, json!({})).await.data();
 }

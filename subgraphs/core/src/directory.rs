@@ -13,6 +13,8 @@ use axum::{
 };
 use sqlx::PgPool;
 use subgraph_kit::{auth::TokenVerifier, server::route_organisation};
+
+use crate::MEMBERSHIPS;
 use uuid::Uuid;
 
 use crate::{db, events};
@@ -39,10 +41,11 @@ where
     F: FnOnce(Directory, Uuid, Uuid) -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, crate::error::Error>>,
 {
-    let organisation_id = match route_organisation(&d.verifier, &headers).await {
-        Ok(organisation_id) => organisation_id,
-        Err(refusal) => return refusal,
-    };
+    let organisation_id =
+        match route_organisation(&d.verifier, Some((&MEMBERSHIPS, &d.pool)), &headers).await {
+            Ok(organisation_id) => organisation_id,
+            Err(refusal) => return refusal,
+        };
     let Ok(id) = Uuid::parse_str(&id) else {
         return not_found();
     };

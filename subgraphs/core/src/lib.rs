@@ -25,3 +25,11 @@ pub mod tokens;
 
 /// Core's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/core");
+
+/// Core's memberships are the source of truth: a token whose organisation or role is no
+/// longer the caller's is refused (GraphQL and plain routes alike).
+pub const MEMBERSHIPS: subgraph_kit::server::MembershipCheck =
+    subgraph_kit::server::MembershipCheck::authoritative(
+        "select upper(role::text), false from memberships
+          where organisation_id = $1 and user_id = $2",
+    );

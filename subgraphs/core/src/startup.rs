@@ -10,7 +10,6 @@ use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenPolicy,
     runtime::{App, Subgraph},
-    server::MembershipCheck,
 };
 
 use crate::{
@@ -49,10 +48,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         )
         .merge(crate::directory::routes(pool, verifier));
     subgraph
-        .memberships(MembershipCheck::authoritative(
-            "select upper(role::text), false from memberships
-              where organisation_id = $1 and user_id = $2",
-        ))
+        .memberships(crate::MEMBERSHIPS)
         .graphql(build_schema(state), loaders())
         .routes(routes)
         .job(

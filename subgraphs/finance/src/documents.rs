@@ -12,7 +12,10 @@ use axum::{
     Router,
 };
 use sqlx::PgPool;
-use subgraph_kit::{auth::TokenVerifier, server::route_organisation};
+use subgraph_kit::{
+    auth::TokenVerifier,
+    server::{route_organisation, MembershipCheck},
+};
 use uuid::Uuid;
 
 use crate::{
@@ -47,7 +50,13 @@ async fn download(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let organisation_id = match route_organisation(&d.verifier, &headers).await {
+    let organisation_id = match route_organisation(
+        &d.verifier,
+        Some((&MembershipCheck::PROJECTED, &d.pool)),
+        &headers,
+    )
+    .await
+    {
         Ok(organisation_id) => organisation_id,
         Err(refusal) => return refusal,
     };

@@ -523,10 +523,12 @@ pub async fn shutdown_signal() {
 }
 
 /// The organisation a plain HTTP route (a download, a directory lookup) acts for: the bearer
-/// token is verified as on `/graphql`. A refusal is the route's response: 401 without a valid
-/// token, 403 without an active organisation.
+/// token is verified as on `/graphql`, and its membership against `memberships` (over
+/// `pool`) when given. A refusal is the route's response: 401 without a valid token or with
+/// one whose membership changed, 403 without an active organisation.
 pub async fn route_organisation(
     verifier: &TokenVerifier,
+    memberships: Option<(&MembershipCheck, &PgPool)>,
     headers: &HeaderMap,
 ) -> Result<Uuid, Response> {
     let token = headers
@@ -543,8 +545,22 @@ pub async fn route_organisation(
     let Ok(identity) = verifier.verify(token).await else {
         return Err((StatusCode::UNAUTHORIZED, "invalid or expired token").into_response());
     };
-    match identity.membership {
-        Some(membership) => Ok(membership.organisation_id),
-        None => Err((StatusCode::FORBIDDEN, "switch to an organisation first").into_response()),
+    let Some(membership) = identity.membership else {
+        return Err((StatusCode::FORBIDDEN, "switch to an organisation first").into_response());
+    };
+    if let Some((check, pool)) = memberships {
+        let tenant = Tenant {
+            organisation_id: membership.organisation_id,
+            user_id: identity.user_id,
+            role: membership.role,
+        };
+        if let Some(refusal) = check.refusal(pool, &tenant).await {
+            let status = match refusal {
+                AuthError::MembershipsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return Err((status, refusal.to_string()).into_response());
+        }
     }
+    Ok(membership.organisation_id)
 }
