@@ -105,6 +105,31 @@ async fn wait_until_live(stack: &Stack, subscriber: &mut Subscriber) {
     panic!("the subscription never became live");
 }
 
+/// Whether the subscription on `socket` ends (complete, error or close) within a minute,
+/// answering pings meanwhile.
+async fn ended_within_a_minute(socket: &mut Socket) -> bool {
+    let ended = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_) | Ok(Message::Close(_))) => return,
+                Some(Ok(Message::Text(text))) => {
+                    let message: Value = serde_json::from_str(&text).unwrap();
+                    if message["type"] == "complete" || message["type"] == "error" {
+                        return;
+                    }
+                    if message["type"] == "ping" {
+                        let pong = Message::text(json!({"type": "pong"}).to_string());
+                        let _ = socket.send(pong).await;
+                    }
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    ended.is_ok()
+}
+
 /// The next notification that is not a probe.
 async fn next_notification(socket: &mut Socket) -> Value {
     loop {
@@ -466,29 +491,34 @@ async fn a_subscription_ends_when_its_token_expires() {
         user_id: lasting.user_id,
     };
     wait_until_live(&stack, &mut expiring).await;
-    // It ends (complete, error or close) on its own; probes keep it honest meanwhile.
-    let ended = tokio::time::timeout(Duration::from_secs(60), async {
-        loop {
-            match expiring.socket.next().await {
-                None | Some(Err(_) | Ok(Message::Close(_))) => return,
-                Some(Ok(Message::Text(text))) => {
-                    let message: Value = serde_json::from_str(&text).unwrap();
-                    if message["type"] == "complete" || message["type"] == "error" {
-                        return;
-                    }
-                    if message["type"] == "ping" {
-                        let pong = Message::text(json!({"type": "pong"}).to_string());
-                        let _ = expiring.socket.send(pong).await;
-                    }
-                }
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await;
-    assert!(ended.is_ok(), "the subscription outlived its token");
+    // It ends (complete, error or close) on its own.
+    let ended = ended_within_a_minute(&mut expiring.socket).await;
+    assert!(ended, "the subscription outlived its token");
     // …and not before the token expired (`exp` is in whole seconds).
     assert!(chrono::Utc::now() + chrono::Duration::seconds(1) >= expires_at);
     // The member's other subscription, with a valid token, still hears its events.
     wait_until_live(&stack, &mut lasting).await;
+}
+
+#[tokio::test]
+async fn a_removed_members_subscription_ends() {
+    let stack = Stack::start().await;
+    let owner = stack.core.sign_up("owner@removal.fr", "Départ").await;
+    let member = stack.core.join(&owner, "member@removal.fr", "MEMBER").await;
+    let mut subscription = Subscriber {
+        socket: open(&stack, &member.token).await.unwrap(),
+        organisation_id: member.organisation_id.parse().unwrap(),
+        user_id: member.user_id.parse().unwrap(),
+    };
+    wait_until_live(&stack, &mut subscription).await;
+    owner
+        .core
+        .run(
+            "mutation($id: ID!) { removeMember(userId: $id) }",
+            json!({"id": member.user_id}),
+        )
+        .await
+        .data();
+    let ended = ended_within_a_minute(&mut subscription.socket).await;
+    assert!(ended, "a removed member still hears the organisation");
 }

@@ -385,7 +385,9 @@ where
 /// Subscriptions: the identity comes from the `connection_init` payload (the gateway puts the
 /// propagated `authorization` header there), verified like any token; without one the
 /// connection is refused. The connection is closed when that token expires (a client renews
-/// its token and subscribes again). Closing the socket drops the subscription streams.
+/// its token and subscribes again) and, where memberships are checked, within
+/// [`MEMBERSHIP_RECHECK`] of the membership being removed or changed. Closing the socket
+/// drops the subscription streams.
 async fn websocket_handler<Q, M, S>(
     State(endpoint): State<GraphqlEndpoint<Q, M, S>>,
     protocol: GraphQLProtocol,
@@ -398,10 +400,12 @@ where
 {
     let schema = endpoint.schema.clone();
     let (pool, loaders) = (endpoint.pool.clone(), endpoint.loaders.clone());
+    let memberships = endpoint.memberships;
+    let watch_pool = pool.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            let (expiry, expires_at) = tokio::sync::oneshot::channel();
+            let (opened, identity) = tokio::sync::oneshot::channel();
             let serve = GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let (mut data, context) = connection_data(&endpoint, &payload).await?;
@@ -409,7 +413,7 @@ where
                         loaders.install(&mut data, &pool, tenant.organisation_id);
                     }
                     if let Some(identity) = &context.identity {
-                        let _ = expiry.send(identity.expires_at);
+                        let _ = opened.send((identity.expires_at, context.tenant().ok()));
                     }
                     data.insert(context);
                     Ok(data)
@@ -417,21 +421,44 @@ where
                 .serve();
             tokio::select! {
                 () = serve => {}
-                () = until(expires_at) => {
-                    tracing::info!("subscription connection closed: its token expired");
+                reason = lapse(identity, memberships, watch_pool) => {
+                    tracing::info!(reason, "subscription connection closed");
                 }
             }
         })
 }
 
-/// Resolves at the instant `at` will give, never if none comes.
-async fn until(at: tokio::sync::oneshot::Receiver<chrono::DateTime<chrono::Utc>>) {
-    match at.await {
-        Ok(instant) => {
-            let left = (instant - chrono::Utc::now()).to_std().unwrap_or_default();
-            tokio::time::sleep(left).await;
+/// How often an open subscription connection re-checks its caller's membership.
+pub const MEMBERSHIP_RECHECK: Duration = Duration::from_secs(5);
+
+/// Resolves when the connection's token no longer holds — it expired, or its membership
+/// was removed or changed — with why; never if the connection was not opened.
+async fn lapse(
+    identity: tokio::sync::oneshot::Receiver<(chrono::DateTime<chrono::Utc>, Option<Tenant>)>,
+    memberships: Option<MembershipCheck>,
+    pool: PgPool,
+) -> &'static str {
+    let Ok((expires_at, tenant)) = identity.await else {
+        return std::future::pending().await;
+    };
+    let left = (expires_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    let membership = async {
+        let (Some(check), Some(tenant)) = (memberships, tenant) else {
+            return std::future::pending().await;
+        };
+        let mut every = tokio::time::interval(MEMBERSHIP_RECHECK);
+        loop {
+            every.tick().await;
+            if let Some(AuthError::MembershipChanged) = check.refusal(&pool, &tenant).await {
+                return;
+            }
         }
-        Err(_) => std::future::pending().await,
+    };
+    tokio::select! {
+        () = tokio::time::sleep(left) => "its token expired",
+        () = membership => "its membership was removed or changed",
     }
 }
 
