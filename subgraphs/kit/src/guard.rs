@@ -17,7 +17,10 @@ use async_graphql::{
     Pos, Positioned, ServerError, ServerResult, Value, Variables,
 };
 
-use crate::{error::ErrorCode, text::refused_text};
+use crate::{
+    error::{coded, validation, ErrorCode},
+    text::refused_text,
+};
 
 /// Most aliases a document may hold (the gateway's `limits.max_aliases`).
 pub const MAX_ALIASES: usize = 30;
@@ -49,12 +52,16 @@ impl ExtensionFactory for Guard {
     }
 }
 
-fn refuse(code: ErrorCode, message: String, pos: Option<Pos>) -> ServerError {
-    let mut error = ServerError::new(message, pos);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", code.as_str());
-    error.extensions = Some(extensions);
-    error
+/// `error` as a refusal of the document, located at `pos` when known.
+fn as_refusal(error: async_graphql::Error, pos: Option<Pos>) -> ServerError {
+    let mut refused = ServerError::new(error.message, pos);
+    refused.extensions = error.extensions;
+    refused
+}
+
+/// A `VALIDATION` refusal of the whole document.
+fn refuse(message: String, pos: Option<Pos>) -> ServerError {
+    as_refusal(coded(ErrorCode::Validation, message), pos)
 }
 
 #[async_trait::async_trait]
@@ -87,7 +94,6 @@ impl Extension for Guard {
                 .collect();
             if let [_, second, ..] = single.as_slice() {
                 return Err(refuse(
-                    ErrorCode::Validation,
                     format!(
                         "an operation may hold one of {} at most, once",
                         self.single.join(", ")
@@ -101,7 +107,6 @@ impl Extension for Guard {
         }
         if aliases > MAX_ALIASES {
             return Err(refuse(
-                ErrorCode::Validation,
                 format!("a document may hold {MAX_ALIASES} aliases at most"),
                 None,
             ));
@@ -147,13 +152,10 @@ fn check_value(at: &str, value: &Value, pos: Option<Pos>) -> ServerResult<()> {
     });
     match refusal {
         None => Ok(()),
-        Some((field, reason)) => {
-            let mut error = refuse(ErrorCode::Validation, format!("`{field}` {reason}"), pos);
-            if let Some(extensions) = error.extensions.as_mut() {
-                extensions.set("field", field);
-            }
-            Err(error)
-        }
+        Some((field, reason)) => Err(as_refusal(
+            validation(&field, format!("`{field}` {reason}")),
+            pos,
+        )),
     }
 }
 
