@@ -666,12 +666,15 @@ impl Demo {
 
     /// The draft finance created from `contract`'s signature, once it is there.
     async fn draft_of(&self, contract: &str) -> anyhow::Result<Value> {
-        let query = "query($id: ID!) { contract(id: $id) { invoices { id status societe { id } \
+        let query = "query($id: ID!) { contract(id: $id) { invoices(first: 1) { nodes { id status societe { id } \
             client { id displayName siren vatNumber defaultAddress(kind: BILLING) { line1 postalCode city } } \
-            lines { description quantity unitPrice vatRate productReference } } } }";
+            lines { description quantity unitPrice vatRate productReference } } } } }";
         crm_test_support::wait_for(EVENT_TIMEOUT, || async {
             let data = self.api.run(query, json!({"id": contract})).await.ok()?;
-            data["contract"]["invoices"].as_array()?.first().cloned()
+            data["contract"]["invoices"]["nodes"]
+                .as_array()?
+                .first()
+                .cloned()
         })
         .await
         .with_context(|| format!("finance made no draft invoice of contract {contract}"))

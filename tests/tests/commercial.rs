@@ -78,14 +78,14 @@ async fn a_signed_contract_reads_across_subgraphs_and_is_published() {
 
     let read = owner
         .run(
-            "query($id: ID!) { client(id: $id) { name contracts { reference status lines { product { name } } } } }",
+            "query($id: ID!) { client(id: $id) { name contracts { totalCount nodes { reference status lines { product { name } } } } } }",
             json!({"id": client_id}),
         )
         .await;
     assert_eq!(
         read.data()["client"],
-        json!({"name": "Dupont SA", "contracts": [{"reference": "CTR-2026-001", "status": "SIGNED", "lines": [
-            {"product": {"name": "Assurance habitation"}}, {"product": {"name": "Assistance"}}]}]})
+        json!({"name": "Dupont SA", "contracts": {"totalCount": 1, "nodes": [{"reference": "CTR-2026-001", "status": "SIGNED", "lines": [
+            {"product": {"name": "Assurance habitation"}}, {"product": {"name": "Assistance"}}]}]}})
     );
     // And the other way: a contract's client resolved by core.
     let back = owner

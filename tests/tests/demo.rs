@@ -17,14 +17,32 @@ use serde_json::{json, Value};
 /// Crosses the four subgraphs: clients (core), their contracts and sales reps (commercial),
 /// invoices and payments (finance), tasks and activities (engagement).
 const CLIENT_360: &str = "query($search: String) {
-  clients(first: 50, filter: {search: $search}) { totalCount nodes {
+  clients(first: 30, filter: {search: $search}) { totalCount nodes {
     displayName societe { name }
-    contracts { reference status salesRep { firstName }
-      invoices { number status totalInclVat payments { amount method } } }
-    tasks { title overdue assignee { email } }
-    activities { subject }
+    contracts(first: 10) { nodes { reference status salesRep { firstName }
+      invoices(first: 10) { nodes { number status totalInclVat payments { amount method } } } } }
+    tasks(first: 10) { nodes { title overdue assignee { email } } }
+    activities(first: 10) { nodes { subject } }
   } }
 }";
+
+/// The queries of the README's GraphiQL examples (one per `#` comment; subscriptions aside).
+fn readme_queries() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("then try these")
+        .and_then(|at| readme[at..].find("```graphql").map(|block| at + block))
+        .expect("the README's example queries");
+    let block = &readme[start + "```graphql".len()..];
+    let block = &block[..block.find("```").expect("the end of the examples")];
+    let queries: Vec<String> = block
+        .split("\n#")
+        .map(|part| part.lines().skip(1).collect::<Vec<_>>().join("\n"))
+        .filter(|q| q.trim_start().starts_with('{'))
+        .collect();
+    assert!(queries.len() >= 4, "README examples: {queries:?}");
+    queries
+}
 
 /// Counts of everything the demo creates, as the owner sees them.
 async fn inventory(api: &demo::Api) -> Value {
@@ -113,39 +131,45 @@ async fn the_demo_shows_the_whole_crm_and_loads_twice_without_duplicates() {
     let clients = all["clients"]["nodes"].as_array().unwrap();
     let paid = clients
         .iter()
-        .flat_map(|c| c["contracts"].as_array().unwrap())
-        .flat_map(|c| c["invoices"].as_array().unwrap())
+        .flat_map(|c| c["contracts"]["nodes"].as_array().unwrap())
+        .flat_map(|c| c["invoices"]["nodes"].as_array().unwrap())
         .filter(|i| i["status"] == "PAID")
         .count();
     assert!(paid >= 3, "paid invoices: {paid}");
     let first = &clients
         .iter()
         .find(|c| {
-            !c["contracts"].as_array().unwrap().is_empty()
-                && !c["tasks"].as_array().unwrap().is_empty()
+            !c["contracts"]["nodes"].as_array().unwrap().is_empty()
+                && !c["tasks"]["nodes"].as_array().unwrap().is_empty()
         })
         .expect("a client with contracts and tasks");
     assert!(first["societe"]["name"]
         .as_str()
         .unwrap()
         .starts_with("Démo Courtage"));
-    assert!(!first["contracts"][0]["reference"]
+    assert!(!first["contracts"]["nodes"][0]["reference"]
         .as_str()
         .unwrap()
         .is_empty());
     let overdue = clients
         .iter()
-        .flat_map(|c| c["tasks"].as_array().unwrap())
+        .flat_map(|c| c["tasks"]["nodes"].as_array().unwrap())
         .filter(|t| t["overdue"] == true)
         .count();
     assert!(overdue >= 2, "overdue tasks: {overdue}");
     assert!(clients
         .iter()
-        .flat_map(|c| c["tasks"].as_array().unwrap())
+        .flat_map(|c| c["tasks"]["nodes"].as_array().unwrap())
         .any(|t| t["assignee"]["email"] == MEMBER_EMAIL));
     assert!(clients
         .iter()
-        .any(|c| !c["activities"].as_array().unwrap().is_empty()));
+        .any(|c| !c["activities"]["nodes"].as_array().unwrap().is_empty()));
+    // The README's example queries answer on the demo, without errors.
+    for query in readme_queries() {
+        let answer = owner.run(&query, json!({})).await;
+        assert!(answer.is_ok(), "README query {query}: {answer:?}");
+    }
+
     let credit_notes = owner
         .run(
             "{ invoices(first: 50) { nodes { kind status } } }",

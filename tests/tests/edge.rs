@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 fn deep_tasks(levels: usize) -> String {
     let mut inner = "id".to_owned();
     for _ in 0..levels {
-        inner = format!("tasks {{ id client {{ id {inner} }} }}");
+        inner = format!("tasks(first: 2) {{ nodes {{ id client {{ id {inner} }} }} }}");
     }
     format!("{{ tasks(first: 100) {{ nodes {{ id client {{ id {inner} }} }} }} }}")
 }
@@ -28,7 +28,7 @@ async fn deep_and_aliased_documents_are_refused_before_planning() {
     let (victim, _) = stack.sign_up("victim@edge.test", "Victime").await;
 
     // A legitimate nesting passes…
-    let fine = attacker.run(&deep_tasks(2), json!({})).await;
+    let fine = attacker.run(&deep_tasks(1), json!({})).await;
     fine.data();
     // …six levels of it are refused at the gateway, before any subgraph works.
     let deep = attacker.run(&deep_tasks(6), json!({})).await;
@@ -59,6 +59,55 @@ async fn deep_and_aliased_documents_are_refused_before_planning() {
     let engagement = GraphqlClient::new(stack.engagement.url());
     let response = engagement.run(&deep_tasks(9), json!({})).await;
     assert!(is_refused(&response.body), "{}", response.body);
+}
+
+/// `tasks → client → tasks → client → tasks`, a hundred of each: a million tasks.
+const AMPLIFIED: &str = "{ tasks(first: 100) { nodes { client { tasks(first: 100) { nodes {
+    client { tasks(first: 100) { nodes { id title } } } } } } } } }";
+
+#[tokio::test]
+async fn a_query_multiplying_pages_is_priced_and_refused_before_it_runs() {
+    let stack = Stack::start().await;
+    let (attacker, _) = stack.sign_up("attacker@cost.test", "Attaque").await;
+    let (victim, _) = stack.sign_up("victim@cost.test", "Victime").await;
+
+    // Within the depth limit, but a million nodes: the gateway's estimate refuses it.
+    let response = attacker.run(AMPLIFIED, json!({})).await;
+    assert!(is_refused(&response.body), "{}", response.body);
+    assert_eq!(
+        response.error_code(),
+        "COST_ESTIMATED_TOO_EXPENSIVE",
+        "{}",
+        response.body
+    );
+    // Pages are 100 at most.
+    let too_many = attacker
+        .run("{ tasks(first: 101) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(too_many.error_code(), "VALIDATION", "{}", too_many.body);
+    // The same page asked once is fine, and another tenant still gets answers.
+    attacker
+        .run(
+            "{ tasks(first: 100) { nodes { client { tasks(first: 20) { totalCount } } } } }",
+            json!({}),
+        )
+        .await
+        .data();
+    victim
+        .run("{ clients(first: 5) { totalCount } }", json!({}))
+        .await
+        .data();
+
+    // Straight against the subgraph (which resolves `Client.tasks` itself): its own price.
+    let token = attacker.token.clone().unwrap();
+    let engagement = GraphqlClient::new(stack.engagement.url()).with_token(token);
+    let response = engagement.run(AMPLIFIED, json!({})).await;
+    assert!(is_refused(&response.body), "{}", response.body);
+    assert!(
+        response.body.to_string().contains("complex"),
+        "{}",
+        response.body
+    );
 }
 
 #[tokio::test]

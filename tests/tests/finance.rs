@@ -83,9 +83,9 @@ async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
     // The draft appears on the contract, in one request across commercial and finance.
     let draft = wait_for(Duration::from_secs(20), || async {
         let r = owner
-            .run("query($id: ID!) { contract(id: $id) { reference invoices { id status totalInclVat } } }", json!({"id": contract}))
+            .run("query($id: ID!) { contract(id: $id) { reference invoices { nodes { id status totalInclVat } } } }", json!({"id": contract}))
             .await;
-        let invoices = r.data()["contract"]["invoices"].as_array().cloned().unwrap_or_default();
+        let invoices = r.data()["contract"]["invoices"]["nodes"].as_array().cloned().unwrap_or_default();
         invoices.first().cloned()
     })
     .await
@@ -126,11 +126,11 @@ async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
         panic!("{report}");
     }
     let read = owner
-        .run("query($id: ID!) { client(id: $id) { name invoices { number status totalInclVat pdfUrl } } }", json!({"id": client}))
+        .run("query($id: ID!) { client(id: $id) { name invoices { nodes { number status totalInclVat pdfUrl } } } }", json!({"id": client}))
         .await;
     let client_read = &read.data()["client"];
     assert_eq!(client_read["name"], "Dupont SA");
-    let invoice = &client_read["invoices"][0];
+    let invoice = &client_read["invoices"]["nodes"][0];
     assert_eq!(
         (
             &invoice["number"],

@@ -310,13 +310,13 @@ async fn a_clients_tasks_and_timeline_come_from_engagement_in_the_same_query() {
         .data();
     let response = owner
         .run(
-            "query($id: ID!) { client(id: $id) { name tasks { title status client { name } } activities { subject type { code } } } }",
+            "query($id: ID!) { client(id: $id) { name tasks { nodes { title status client { name } } } activities { nodes { subject type { code } } } } }",
             json!({"id": client_id}),
         )
         .await;
     let client = &response.data()["client"];
     assert_eq!(client["name"], "Boulangerie Petit");
-    let titles: Vec<&str> = client["tasks"]
+    let titles: Vec<&str> = client["tasks"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -324,9 +324,12 @@ async fn a_clients_tasks_and_timeline_come_from_engagement_in_the_same_query() {
         .collect();
     assert_eq!(titles.len(), 2);
     assert!(titles.contains(&"Relancer le devis") && titles.contains(&"Envoyer le contrat"));
-    assert_eq!(client["tasks"][0]["client"]["name"], "Boulangerie Petit");
     assert_eq!(
-        client["activities"],
+        client["tasks"]["nodes"][0]["client"]["name"],
+        "Boulangerie Petit"
+    );
+    assert_eq!(
+        client["activities"]["nodes"],
         json!([{"subject": "Premier appel", "type": {"code": "CALL"}}])
     );
 }

@@ -281,9 +281,10 @@ fn screenshot_path(name: &str) -> PathBuf {
 }
 
 const CROSS_SUBGRAPH: &str = "{ me { organisation { name } } clients(first: 5) { nodes { \
-    displayName contracts { reference } invoices { number } tasks { title } } } }";
+    displayName contracts { nodes { reference } } invoices { nodes { number } } \
+    tasks { nodes { title } } } } }";
 const SUBSCRIPTION: &str =
-    "subscription { notificationAdded { kind title client { displayName tasks { title } } } }";
+    "subscription { notificationAdded { kind title client { displayName tasks { nodes { title } } } } }";
 
 #[tokio::test]
 async fn graphiql_in_a_browser_queries_across_subgraphs_and_streams_notifications() {

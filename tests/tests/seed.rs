@@ -161,7 +161,8 @@ async fn seeded_organisation_is_consistent_across_subgraphs() {
     let page = api
         .run(
             "{ clients(first: 20) { totalCount nodes { id displayName
-                 contracts { reference lines { product { name } } invoices { number status } } } } }",
+                 contracts { nodes { reference lines { product { name } }
+                   invoices { nodes { number status } } } } } } }",
             json!({}),
         )
         .await
@@ -170,12 +171,12 @@ async fn seeded_organisation_is_consistent_across_subgraphs() {
     let nodes = page["clients"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 20);
     for node in nodes {
-        let contracts = node["contracts"].as_array().unwrap();
+        let contracts = node["contracts"]["nodes"].as_array().unwrap();
         assert_eq!(contracts.len() as u64, OPTIONS.contracts_per_client);
         for contract in contracts {
             let lines = contract["lines"].as_array().unwrap();
             assert!(!lines.is_empty() && lines.iter().all(|l| l["product"]["name"].is_string()));
-            let invoices = contract["invoices"].as_array().unwrap();
+            let invoices = contract["invoices"]["nodes"].as_array().unwrap();
             assert_eq!(invoices.len() as u64, OPTIONS.invoices_per_contract);
             assert!(invoices
                 .iter()

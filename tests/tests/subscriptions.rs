@@ -16,7 +16,7 @@ type Socket =
 
 /// `tasks` comes from engagement itself, through the loaders of the subscription's connection.
 const SUBSCRIPTION: &str = "subscription { notificationAdded { kind title message \
-    client { name displayName tasks { title } } } }";
+    client { name displayName tasks { nodes { title } } } } }";
 
 struct Subscriber {
     socket: Socket,
@@ -189,7 +189,11 @@ async fn a_websocket_subscriber_receives_its_organisations_new_clients_with_thei
         "resolved from core by the gateway"
     );
     assert_eq!(received["client"]["displayName"], "Léa Durand");
-    assert_eq!(received["client"]["tasks"], json!([]), "{received}");
+    assert_eq!(
+        received["client"]["tasks"]["nodes"],
+        json!([]),
+        "{received}"
+    );
     // Globex's first real event is its own: Acme's, published earlier, never reached it.
     let theirs = next_notification(&mut globex_socket.socket).await;
     assert_eq!(theirs["client"]["name"], "Martin");

@@ -80,6 +80,12 @@ pub trait TenantLoader: Loader<Uuid, Error = Arc<sqlx::Error>> + Sized {
 /// The request's DataLoader of `L`; present whenever the request has a tenant. Without one,
 /// the error says why: no identity (`UNAUTHENTICATED`) or no organisation (`FORBIDDEN`).
 pub fn loader<'a, L: TenantLoader>(ctx: &'a Context<'_>) -> Result<&'a DataLoader<L>> {
+    loader_of::<L>(ctx)
+}
+
+/// The request's DataLoader of any source `L` (a [`TenantLoader`] or the
+/// [`ChildPages`](crate::pagination::ChildPages) of a list of children), with [`loader`]'s errors.
+pub fn loader_of<'a, L: Send + Sync + 'static>(ctx: &'a Context<'_>) -> Result<&'a DataLoader<L>> {
     if let Some(loader) = ctx.data_opt::<DataLoader<L>>() {
         return Ok(loader);
     }
@@ -143,6 +149,18 @@ impl Loaders {
         self.0.push(|data, pool, organisation_id| {
             data.insert(DataLoader::new(
                 L::new(pool.clone(), organisation_id),
+                tokio::spawn,
+            ));
+        });
+        self
+    }
+
+    /// Adds the loader of the pages of children `C` ([`crate::pagination::child_page`]).
+    #[must_use]
+    pub fn with_children<C: crate::pagination::Children>(mut self) -> Self {
+        self.0.push(|data, pool, organisation_id| {
+            data.insert(DataLoader::new(
+                crate::pagination::ChildPages::<C>::new(pool.clone(), organisation_id),
                 tokio::spawn,
             ));
         });

@@ -7,6 +7,8 @@
 
 pub mod auth;
 pub mod consumer;
+/// What a list costs the gateway: `@listSize`.
+pub mod cost;
 pub mod db;
 pub mod directory;
 pub mod error;

@@ -170,3 +170,228 @@ where
     );
     page
 }
+
+/// What a page of `first` items costs, `child` being the cost of one item: the subgraph's
+/// complexity of a paged field (`#[graphql(complexity = "pagination::cost(first, child_complexity)")]`),
+/// so that a query multiplying pages is refused before it runs. The gateway prices the same
+/// fields alike from their `@listSize` ([`crate::cost::paged`]).
+pub fn cost(first: Option<i32>, child: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| i64::from(n).clamp(0, MAX_PAGE_SIZE));
+    1 + usize::try_from(items).unwrap_or(0).saturating_mul(child)
+}
+
+/// How the children of a parent are ordered, so that they can be paged by keyset.
+#[derive(Debug, Clone, Copy)]
+pub enum Order {
+    /// Newest first by an instant column that is never null (`column desc, id desc`).
+    NewestFirst(&'static str),
+    /// Soonest first by a nullable instant column, rows without one last
+    /// (`coalesce(column, 'infinity'), id`).
+    SoonestFirst(&'static str),
+}
+
+impl Order {
+    /// The position of a row: its sort instant (null past the end for `SoonestFirst`) and id.
+    pub fn keyset(self, at: Option<DateTime<Utc>>, id: Uuid) -> Keyset {
+        Keyset {
+            key: at.map_or(serde_json::Value::Null, |at| {
+                serde_json::Value::String(at.to_rfc3339())
+            }),
+            id,
+        }
+    }
+
+    fn sql(self) -> (String, &'static str, &'static str) {
+        match self {
+            Order::NewestFirst(column) => (column.to_owned(), "desc", "<"),
+            Order::SoonestFirst(column) => (format!("coalesce({column}, 'infinity')"), "asc", ">"),
+        }
+    }
+}
+
+/// A list of children of a parent entity (a client's invoices, say), paged like a root list:
+/// the subgraph says where they are and how they are ordered; [`child_page`] serves one parent's
+/// page and [`ChildPages`] loads the pages of all the parents of a request in one statement.
+pub trait Children: Send + Sync + 'static {
+    type Row: for<'r> sqlx::FromRow<'r, PgRow> + Clone + Send + Sync + Unpin + 'static;
+    /// The table (a trusted name), scoped by its `organisation_id`.
+    const TABLE: &'static str;
+    /// The column naming the parent (trusted).
+    const PARENT: &'static str;
+    const ORDER: Order;
+    /// The row's sort instant and id.
+    fn position(row: &Self::Row) -> (Option<DateTime<Utc>>, Uuid);
+}
+
+/// One parent's page: which parent, how many rows and after which position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChildPageKey {
+    pub parent: Uuid,
+    /// Rows to fetch (one more than the page).
+    pub fetch: i64,
+    pub after: Option<(Option<DateTime<Utc>>, Uuid)>,
+}
+
+/// The DataLoader of the pages of `C`, bound to one organisation (see [`crate::graphql::Loaders::with_children`]):
+/// the parents asking for the same page size and position share one statement, and one more
+/// counts the children of them all.
+pub struct ChildPages<C> {
+    pool: PgPool,
+    organisation_id: Uuid,
+    children: std::marker::PhantomData<C>,
+}
+
+impl<C> ChildPages<C> {
+    pub fn new(pool: PgPool, organisation_id: Uuid) -> Self {
+        Self {
+            pool,
+            organisation_id,
+            children: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A child row and the parent it was fetched for.
+struct WithParent<R> {
+    parent: Uuid,
+    row: R,
+}
+
+impl<'r, R: sqlx::FromRow<'r, PgRow>> sqlx::FromRow<'r, PgRow> for WithParent<R> {
+    fn from_row(row: &'r PgRow) -> sqlx::Result<Self> {
+        use sqlx::Row;
+        Ok(Self {
+            parent: row.try_get("page_parent")?,
+            row: R::from_row(row)?,
+        })
+    }
+}
+
+impl<C: Children> ChildPages<C> {
+    /// The rows of each of `parents`, up to `fetch` each after `after`.
+    async fn rows(
+        &self,
+        parents: &[Uuid],
+        fetch: i64,
+        after: Option<(Option<DateTime<Utc>>, Uuid)>,
+    ) -> sqlx::Result<Vec<WithParent<C::Row>>> {
+        let (sort, direction, beyond) = C::ORDER.sql();
+        let mut query = QueryBuilder::new("select p.parent as page_parent, c.* from unnest(");
+        query
+            .push_bind(parents.to_vec())
+            .push(format!(
+                "::uuid[]) as p(parent) cross join lateral (select * from {} where organisation_id = ",
+                C::TABLE
+            ))
+            .push_bind(self.organisation_id)
+            .push(format!(" and {} = p.parent", C::PARENT));
+        if let Some((at, id)) = after {
+            let at_sql = match C::ORDER {
+                Order::NewestFirst(_) => "",
+                Order::SoonestFirst(_) => "coalesce(",
+            };
+            query.push(format!(" and ({sort}, id) {beyond} ({at_sql}"));
+            query.push_bind(at).push("::timestamptz");
+            if matches!(C::ORDER, Order::SoonestFirst(_)) {
+                query.push(", 'infinity')");
+            }
+            query.push(", ").push_bind(id).push(")");
+        }
+        query
+            .push(format!(
+                " order by {sort} {direction}, id {direction} limit "
+            ))
+            .push_bind(fetch)
+            .push(") c");
+        query.build_query_as().fetch_all(&self.pool).await
+    }
+
+    /// How many children each of `parents` has.
+    async fn counts(&self, parents: &[Uuid]) -> sqlx::Result<std::collections::HashMap<Uuid, i64>> {
+        let rows: Vec<(Uuid, i64)> = sqlx::query_as(&format!(
+            "select {parent}, count(*) from {table} where organisation_id = $1 and {parent} = any($2)
+             group by {parent}",
+            parent = C::PARENT,
+            table = C::TABLE,
+        ))
+        .bind(self.organisation_id)
+        .bind(parents)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+impl<C: Children> async_graphql::dataloader::Loader<ChildPageKey> for ChildPages<C> {
+    type Value = (Vec<C::Row>, i64);
+    type Error = std::sync::Arc<sqlx::Error>;
+
+    async fn load(
+        &self,
+        keys: &[ChildPageKey],
+    ) -> Result<std::collections::HashMap<ChildPageKey, Self::Value>, Self::Error> {
+        let mut parents: Vec<Uuid> = keys.iter().map(|k| k.parent).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        let counts = self.counts(&parents).await?;
+        let mut groups: std::collections::HashMap<_, Vec<&ChildPageKey>> = Default::default();
+        for key in keys {
+            groups.entry((key.fetch, key.after)).or_default().push(key);
+        }
+        let mut pages = std::collections::HashMap::with_capacity(keys.len());
+        for ((fetch, after), keys) in groups {
+            let parents: Vec<Uuid> = keys.iter().map(|k| k.parent).collect();
+            let mut rows: std::collections::HashMap<Uuid, Vec<C::Row>> = Default::default();
+            for child in self.rows(&parents, fetch, after).await? {
+                rows.entry(child.parent).or_default().push(child.row);
+            }
+            for key in keys {
+                let page = rows.remove(&key.parent).unwrap_or_default();
+                let total = counts.get(&key.parent).copied().unwrap_or(0);
+                pages.insert(key.clone(), (page, total));
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// One parent's page of its children `C` (`first`/`after` as a root list takes them), loaded
+/// with the other parents' pages of the request.
+pub async fn child_page<C, N>(
+    ctx: &async_graphql::Context<'_>,
+    parent: Uuid,
+    first: Option<i32>,
+    after: Option<String>,
+    node: impl Fn(C::Row) -> N,
+) -> crate::Result<Page<N>>
+where
+    C: Children,
+    N: async_graphql::OutputType,
+{
+    let request = PageRequest::parse(first, after)?;
+    let loader = crate::graphql::loader_of::<ChildPages<C>>(ctx)?;
+    let after = request
+        .after
+        .as_ref()
+        .map(|keyset| (keyset.instant_key(), keyset.id));
+    let key = ChildPageKey {
+        parent,
+        fetch: request.fetch_limit(),
+        after,
+    };
+    let (rows, total) = loader
+        .load_one(key)
+        .await
+        .map_err(crate::graphql::load_failed)?
+        .unwrap_or_default();
+    Ok(build_page(
+        &request,
+        rows,
+        total,
+        |row| {
+            let (at, id) = C::position(row);
+            C::ORDER.keyset(at, id)
+        },
+        node,
+    ))
+}

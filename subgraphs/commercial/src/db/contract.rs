@@ -164,23 +164,6 @@ pub async fn contracts_by_ids(
         .await
 }
 
-/// Contracts of many clients, newest first: one statement (`Client.contracts`).
-#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
-pub async fn contracts_of_clients(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    client_ids: &[Uuid],
-) -> sqlx::Result<Vec<ContractRow>> {
-    sqlx::query_as(
-        "select * from contracts where organisation_id = $1 and client_id = any($2)
-         order by created_at desc, id desc",
-    )
-    .bind(organisation_id)
-    .bind(client_ids)
-    .fetch_all(db)
-    .await
-}
-
 #[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_contract(
     db: impl PgExecutor<'_>,

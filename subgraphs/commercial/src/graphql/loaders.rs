@@ -4,8 +4,15 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
+use chrono::{DateTime, Utc};
 pub(crate) use subgraph_kit::graphql::load_one as load;
-use subgraph_kit::{by_id_loader, graphql::Loaders, grouped_loader, tenant_loader};
+use subgraph_kit::{
+    by_id_loader,
+    graphql::Loaders,
+    grouped_loader,
+    pagination::{Children, Order},
+    tenant_loader,
+};
 use uuid::Uuid;
 
 use crate::db;
@@ -60,13 +67,18 @@ grouped_loader!(
     db::contract::lines_of_contracts,
     contract_id
 );
-grouped_loader!(
-    /// The contracts of many clients.
-    ClientContractsLoader,
-    db::contract::ContractRow,
-    db::contract::contracts_of_clients,
-    client_id
-);
+/// The contracts of a client, newest first.
+pub struct ClientContracts;
+
+impl Children for ClientContracts {
+    type Row = db::contract::ContractRow;
+    const TABLE: &'static str = "contracts";
+    const PARENT: &'static str = "client_id";
+    const ORDER: Order = Order::NewestFirst("created_at");
+    fn position(row: &Self::Row) -> (Option<DateTime<Utc>>, Uuid) {
+        (Some(row.created_at), row.id)
+    }
+}
 
 tenant_loader!(
     /// The sales rep linked to each of many users.
@@ -99,6 +111,6 @@ pub fn loaders() -> Loaders {
         .with::<SalesRepLoader>()
         .with::<CommissionLoader>()
         .with::<ContractLinesLoader>()
-        .with::<ClientContractsLoader>()
+        .with_children::<ClientContracts>()
         .with::<UserSalesRepLoader>()
 }

@@ -430,12 +430,12 @@ async fn contracts_are_listed_newest_first_and_filtered() {
     );
     let client_contracts = owner
         .run(
-            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { contracts { reference lines { product { sku } } } } } }",
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { contracts { nodes { reference lines { product { sku } } } } } } }",
             json!({"r": [{"__typename": "Client", "id": dupont}]}),
         )
         .await;
     assert_eq!(
-        client_contracts.data()["_entities"][0]["contracts"],
+        client_contracts.data()["_entities"][0]["contracts"]["nodes"],
         json!([{"reference": "B-1", "lines": [{"product": {"sku": "P1"}}]}, {"reference": "A-1", "lines": [{"product": {"sku": "P1"}}]}])
     );
 }

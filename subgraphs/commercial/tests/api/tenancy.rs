@@ -206,7 +206,7 @@ async fn another_organisation_neither_sees_nor_changes_anything() {
     );
     let entities = intruder
         .run(
-            "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Product { sku } ... on Contract { reference } ... on ContractLine { quantity } ... on SalesRep { lastName } ... on Commission { netAmount } ... on Client { contracts { id } } ... on User { salesRep { id } } } }",
+            "query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Product { sku } ... on Contract { reference } ... on ContractLine { quantity } ... on SalesRep { lastName } ... on Commission { netAmount } ... on Client { contracts { totalCount nodes { id } } } ... on User { salesRep { id } } } }",
             json!({"r": [
                 {"__typename": "Product", "id": product}, {"__typename": "Contract", "id": signed_id},
                 {"__typename": "ContractLine", "id": line}, {"__typename": "SalesRep", "id": rep},
@@ -217,7 +217,7 @@ async fn another_organisation_neither_sees_nor_changes_anything() {
         .await;
     assert_eq!(
         entities.data()["_entities"],
-        json!([null, null, null, null, null, {"__typename": "Client", "contracts": []}, {"__typename": "User", "salesRep": null}])
+        json!([null, null, null, null, null, {"__typename": "Client", "contracts": {"totalCount": 0, "nodes": []}}, {"__typename": "User", "salesRep": null}])
     );
     // A payment event of the other organisation naming this one's contract computes nothing.
     let foreign = payment_received(

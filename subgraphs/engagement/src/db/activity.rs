@@ -222,23 +222,6 @@ pub async fn list_activities_page(
     Ok((rows, total))
 }
 
-/// Activities of each of `client_ids`, newest first: one statement per batch.
-#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
-pub async fn activities_of_clients(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    client_ids: &[Uuid],
-) -> sqlx::Result<Vec<ActivityRow>> {
-    sqlx::query_as(
-        "select * from activities where organisation_id = $1 and client_id = any($2)
-         order by client_id, occurred_at desc, id desc",
-    )
-    .bind(organisation_id)
-    .bind(client_ids)
-    .fetch_all(db)
-    .await
-}
-
 /// Activity types by id (for batched resolution).
 #[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn types_by_ids(

@@ -219,20 +219,3 @@ pub async fn tasks_by_ids(
         .fetch_all(db)
         .await
 }
-
-/// Tasks about each of `client_ids`, by due date: one statement per batch.
-#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
-pub async fn tasks_of_clients(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    client_ids: &[Uuid],
-) -> sqlx::Result<Vec<TaskRow>> {
-    sqlx::query_as(
-        "select * from tasks where organisation_id = $1 and client_id = any($2)
-         order by client_id, coalesce(due_at, 'infinity'), id",
-    )
-    .bind(organisation_id)
-    .bind(client_ids)
-    .fetch_all(db)
-    .await
-}

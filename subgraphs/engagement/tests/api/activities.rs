@@ -49,12 +49,12 @@ async fn a_new_organisation_gets_default_types_and_a_client_timeline() {
     }
     let timeline = owner
         .run(
-            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { activities { subject type { code } } } } }",
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { activities { nodes { subject type { code } } } } } }",
             json!({"r": [{"__typename": "Client", "id": client_id}]}),
         )
         .await;
     assert_eq!(
-        timeline.data()["_entities"][0]["activities"],
+        timeline.data()["_entities"][0]["activities"]["nodes"],
         json!([
             {"subject": "Rendez-vous", "type": {"code": "MEETING"}},
             {"subject": "Relance", "type": {"code": "CALL"}},
@@ -192,11 +192,14 @@ async fn bad_activities_are_refused_and_other_organisations_see_nothing() {
     assert_eq!(entity.data()["_entities"], json!([null]));
     let timeline = intruder
         .run(
-            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { activities { subject } } } }",
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { activities { totalCount nodes { subject } } } } }",
             json!({"r": [{"__typename": "Client", "id": client_id}]}),
         )
         .await;
-    assert_eq!(timeline.data()["_entities"], json!([{"activities": []}]));
+    assert_eq!(
+        timeline.data()["_entities"],
+        json!([{"activities": {"totalCount": 0, "nodes": []}}])
+    );
     // Each organisation sees its own types only.
     owner
         .run(

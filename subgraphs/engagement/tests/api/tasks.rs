@@ -228,21 +228,92 @@ async fn another_organisation_neither_sees_nor_changes_tasks() {
         .await;
     assert_eq!(listed.data()["tasks"]["totalCount"], 0);
     assert_eq!(listed.data()["taskStats"]["total"], 0);
-    let entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Task { title } ... on Client { tasks { title } } } }";
+    let entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Task { title } ... on Client { tasks { totalCount nodes { title } } } } }";
     let foreign = intruder
         .run(entities, json!({"r": [{"__typename": "Task", "id": id}, {"__typename": "Client", "id": client_id}]}))
         .await;
-    assert_eq!(foreign.data()["_entities"], json!([null, {"tasks": []}]));
+    assert_eq!(
+        foreign.data()["_entities"],
+        json!([null, {"tasks": {"totalCount": 0, "nodes": []}}])
+    );
     let own = owner
         .run(
             entities,
             json!({"r": [{"__typename": "Client", "id": client_id}]}),
         )
         .await;
-    assert_eq!(own.data()["_entities"][0]["tasks"][0]["title"], "secret");
+    assert_eq!(
+        own.data()["_entities"][0]["tasks"]["nodes"][0]["title"],
+        "secret"
+    );
     let after: String = sqlx::query_scalar("select row(t.*)::text from tasks t")
         .fetch_one(&apps.db.pool)
         .await
         .unwrap();
     assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_clients_tasks_come_a_page_at_a_time_soonest_due_first() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let (a, b) = (
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    );
+    for (title, due) in [
+        ("undated 1", None),
+        ("third", Some("2026-03-01T09:00:00Z")),
+        ("first", Some("2026-01-01T09:00:00Z")),
+        ("undated 2", None),
+        ("second", Some("2026-02-01T09:00:00Z")),
+    ] {
+        create(&owner, json!({"title": title, "clientId": a, "dueAt": due})).await;
+    }
+    create(&owner, json!({"title": "of b", "clientId": b})).await;
+
+    let page = "query($r: [_Any!]!, $after: String) { _entities(representations: $r) {
+        ... on Client { tasks(first: 2, after: $after) {
+            totalCount pageInfo { hasNextPage endCursor } nodes { title } } } } }";
+    let both = json!([{"__typename": "Client", "id": a}, {"__typename": "Client", "id": b}]);
+    let mut titles = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let response = owner.run(page, json!({"r": both, "after": after})).await;
+        let tasks = &response.data()["_entities"][0]["tasks"];
+        assert_eq!(tasks["totalCount"], 5);
+        titles.extend(
+            tasks["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["title"].as_str().unwrap().to_owned()),
+        );
+        // Client b's page, asked alongside in the same batch, is its own.
+        let theirs = &response.data()["_entities"][1]["tasks"];
+        if after.is_null() {
+            assert_eq!(theirs["totalCount"], 1);
+            assert_eq!(theirs["nodes"][0]["title"], "of b");
+        }
+        if tasks["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = tasks["pageInfo"]["endCursor"].clone();
+        assert!(titles.len() < 10, "paging never ends: {titles:?}");
+    }
+    assert_eq!(titles.len(), 5);
+    assert_eq!(&titles[..3], ["first", "second", "third"]);
+    let mut undated = titles[3..].to_vec();
+    undated.sort();
+    assert_eq!(undated, ["undated 1", "undated 2"]);
+
+    // More than a hundred a page is refused, with the field named.
+    let refused = owner
+        .run(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Client { tasks(first: 101) { totalCount } } } }",
+            json!({"r": [{"__typename": "Client", "id": a}]}),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "VALIDATION");
+    assert_eq!(refused.errors()[0]["extensions"]["field"], "first");
 }

@@ -196,41 +196,6 @@ pub async fn invoices_by_ids(
         .await
 }
 
-/// Invoices of many clients (or contracts), newest first.
-/// The invoices of many clients, newest first.
-#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
-pub async fn invoices_of_clients(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    client_ids: &[Uuid],
-) -> sqlx::Result<Vec<InvoiceRow>> {
-    sqlx::query_as(
-        "select * from invoices where organisation_id = $1 and client_id = any($2)
-         order by created_at desc, id desc",
-    )
-    .bind(organisation_id)
-    .bind(client_ids)
-    .fetch_all(db)
-    .await
-}
-
-/// The invoices of many contracts, newest first.
-#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
-pub async fn invoices_of_contracts(
-    db: impl PgExecutor<'_>,
-    organisation_id: Uuid,
-    contract_ids: &[Uuid],
-) -> sqlx::Result<Vec<InvoiceRow>> {
-    sqlx::query_as(
-        "select * from invoices where organisation_id = $1 and contract_id = any($2)
-         order by created_at desc, id desc",
-    )
-    .bind(organisation_id)
-    .bind(contract_ids)
-    .fetch_all(db)
-    .await
-}
-
 #[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_draft(
     db: impl PgExecutor<'_>,

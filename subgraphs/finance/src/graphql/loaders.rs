@@ -1,9 +1,11 @@
 //! DataLoaders, each bound to the caller's organisation: every batch is one statement.
 
+use chrono::{DateTime, Utc};
 use subgraph_kit::{
     by_id_loader,
     graphql::{load_group, load_one, Loaders},
     grouped_loader,
+    pagination::{Children, Order},
 };
 use uuid::Uuid;
 
@@ -22,21 +24,6 @@ by_id_loader!(
     db::invoice::invoices_by_ids
 );
 grouped_loader!(
-    /// The invoices of many clients.
-    ClientInvoicesLoader,
-    InvoiceRow,
-    db::invoice::invoices_of_clients,
-    client_id
-);
-grouped_loader!(
-    /// The invoices of many contracts.
-    ContractInvoicesLoader,
-    InvoiceRow,
-    db::invoice::invoices_of_contracts,
-    contract_id,
-    optional
-);
-grouped_loader!(
     /// The lines of many invoices.
     LinesLoader,
     LineRow,
@@ -44,12 +31,38 @@ grouped_loader!(
     invoice_id
 );
 
+/// The invoices and credit notes of a client, newest first.
+pub struct ClientInvoices;
+
+impl Children for ClientInvoices {
+    type Row = InvoiceRow;
+    const TABLE: &'static str = "invoices";
+    const PARENT: &'static str = "client_id";
+    const ORDER: Order = Order::NewestFirst("created_at");
+    fn position(row: &InvoiceRow) -> (Option<DateTime<Utc>>, Uuid) {
+        (Some(row.created_at), row.id)
+    }
+}
+
+/// The invoices and credit notes of a contract, newest first.
+pub struct ContractInvoices;
+
+impl Children for ContractInvoices {
+    type Row = InvoiceRow;
+    const TABLE: &'static str = "invoices";
+    const PARENT: &'static str = "contract_id";
+    const ORDER: Order = Order::NewestFirst("created_at");
+    fn position(row: &InvoiceRow) -> (Option<DateTime<Utc>>, Uuid) {
+        (Some(row.created_at), row.id)
+    }
+}
+
 /// The DataLoaders of each request with a tenant.
 pub fn loaders() -> Loaders {
     Loaders::new()
         .with::<InvoiceLoader>()
-        .with::<ClientInvoicesLoader>()
-        .with::<ContractInvoicesLoader>()
+        .with_children::<ClientInvoices>()
+        .with_children::<ContractInvoices>()
         .with::<LinesLoader>()
 }
 
@@ -59,12 +72,4 @@ pub async fn invoice(ctx: &async_graphql::Context<'_>, id: Uuid) -> Result<Optio
 
 pub async fn lines(ctx: &async_graphql::Context<'_>, id: Uuid) -> Result<Vec<LineRow>> {
     load_group::<LinesLoader, _>(ctx, id).await
-}
-
-pub async fn of_client(ctx: &async_graphql::Context<'_>, id: Uuid) -> Result<Vec<InvoiceRow>> {
-    load_group::<ClientInvoicesLoader, _>(ctx, id).await
-}
-
-pub async fn of_contract(ctx: &async_graphql::Context<'_>, id: Uuid) -> Result<Vec<InvoiceRow>> {
-    load_group::<ContractInvoicesLoader, _>(ctx, id).await
 }

@@ -80,13 +80,13 @@ async fn another_organisation_neither_sees_nor_changes_anything() {
     }
     let seen = intruder
         .run(
-            "query($s: ID!, $r: [_Any!]!) { invoices { totalCount } invoiceSettings(societeId: $s) { siren } _entities(representations: $r) { ... on Invoice { number } ... on Client { invoices { id } } ... on Contract { invoices { id } } } }",
+            "query($s: ID!, $r: [_Any!]!) { invoices { totalCount } invoiceSettings(societeId: $s) { siren } _entities(representations: $r) { ... on Invoice { number } ... on Client { invoices { totalCount nodes { id } } } ... on Contract { invoices { totalCount nodes { id } } } } }",
             json!({"s": societe, "r": [{"__typename": "Invoice", "id": issued}, {"__typename": "Client", "id": client}]}),
         )
         .await;
     assert_eq!(
         seen.data(),
-        &json!({"invoices": {"totalCount": 0}, "invoiceSettings": null, "_entities": [null, {"invoices": []}]})
+        &json!({"invoices": {"totalCount": 0}, "invoiceSettings": null, "_entities": [null, {"invoices": {"totalCount": 0, "nodes": []}}]})
     );
     assert_eq!(snapshot(&apps).await, before);
 }

@@ -219,6 +219,10 @@ impl CatalogueQuery {
     }
 
     /// The organisation's products by name.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -138,6 +138,10 @@ pub struct CommissionQuery;
 #[Object]
 impl CommissionQuery {
     /// Commissions, newest first.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn commissions(
         &self,
         ctx: &Context<'_>,

@@ -120,6 +120,7 @@ impl Contract {
         )
     }
     /// Every status change, oldest first.
+    #[graphql(directive = subgraph_kit::cost::at_most::apply(10))]
     async fn status_history(&self, ctx: &Context<'_>) -> Result<Vec<StatusChange>> {
         let (state, request) = parts(ctx);
         let tenant = request.tenant()?;
@@ -127,6 +128,7 @@ impl Contract {
         Ok(rows.into_iter().map(StatusChange).collect())
     }
     /// Commissions earned on it.
+    #[graphql(directive = subgraph_kit::cost::at_most::apply(5))]
     async fn commissions(&self, ctx: &Context<'_>) -> Result<Vec<Commission>> {
         let (state, request) = parts(ctx);
         let tenant = request.tenant()?;
@@ -238,6 +240,10 @@ pub struct ContractQuery;
 #[Object]
 impl ContractQuery {
     /// The organisation's contracts, newest first.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn contracts(
         &self,
         ctx: &Context<'_>,

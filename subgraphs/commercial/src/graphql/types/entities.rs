@@ -3,7 +3,11 @@
 //! extends (core's `Client`, `User`, `Societe`).
 
 use async_graphql::{Context, Object, ID};
-use subgraph_kit::graphql::entity;
+use subgraph_kit::{
+    cost,
+    graphql::entity,
+    pagination::{self, child_page, Page},
+};
 
 use super::{
     catalogue::Product,
@@ -27,17 +31,19 @@ impl Client {
         &self.id
     }
 
-    /// The client's contracts, newest first.
-    async fn contracts(&self, ctx: &Context<'_>) -> Result<Vec<Contract>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        Ok(loaders::load::<loaders::ClientContractsLoader>(ctx, id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(Contract)
-            .collect())
+    /// The client's contracts, newest first, a page at a time.
+    #[graphql(
+        complexity = "pagination::cost(first, child_complexity)",
+        directive = cost::paged::apply()
+    )]
+    async fn contracts(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Contract>> {
+        let id = parse_id("id", &self.id)?;
+        child_page::<loaders::ClientContracts, _>(ctx, id, first, after, Contract).await
     }
 }
 

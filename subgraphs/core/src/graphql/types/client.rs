@@ -87,6 +87,7 @@ impl Client {
         Ok(row.map(Societe))
     }
     /// Addresses, defaults first, optionally of one kind.
+    #[graphql(directive = subgraph_kit::cost::at_most::apply(3))]
     async fn addresses(
         &self,
         ctx: &Context<'_>,
@@ -198,6 +199,10 @@ pub struct ClientQuery;
 #[Object]
 impl ClientQuery {
     /// The organisation's clients, filtered, sorted (by name unless told otherwise) and paged.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn clients(
         &self,
         ctx: &Context<'_>,

@@ -104,6 +104,10 @@ impl ActivityQuery {
     }
 
     /// The organisation's activities, newest first, optionally of one client.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn activities(
         &self,
         ctx: &Context<'_>,

@@ -4,18 +4,16 @@
 
 use async_graphql::{Context, Object, ID};
 use subgraph_kit::{
-    graphql::{entity, load_group},
-    pagination::Page,
+    cost,
+    graphql::entity,
+    pagination::{self, child_page, Page},
 };
 
 use super::{activity::Activity, notification::Notification, task::Task};
 use crate::{
     error::{Error, Result},
     graphql::{
-        loaders::{
-            ActivityLoader, ClientActivitiesLoader, ClientTasksLoader, NotificationLoader,
-            TaskLoader,
-        },
+        loaders::{ActivityLoader, ClientActivities, ClientTasks, NotificationLoader, TaskLoader},
         parse_id, parts,
     },
 };
@@ -31,22 +29,34 @@ impl Client {
         &self.id
     }
 
-    /// The client's timeline: its activities, newest first.
-    async fn activities(&self, ctx: &Context<'_>) -> Result<Vec<Activity>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        let rows = load_group::<ClientActivitiesLoader, _>(ctx, id).await?;
-        Ok(rows.into_iter().map(Activity).collect())
+    /// The client's timeline: its activities, newest first, a page at a time.
+    #[graphql(
+        complexity = "pagination::cost(first, child_complexity)",
+        directive = cost::paged::apply()
+    )]
+    async fn activities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Activity>> {
+        let id = parse_id("id", &self.id)?;
+        child_page::<ClientActivities, _>(ctx, id, first, after, Activity).await
     }
 
-    /// The tasks about this client, by due date.
-    async fn tasks(&self, ctx: &Context<'_>) -> Result<Vec<Task>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        let rows = load_group::<ClientTasksLoader, _>(ctx, id).await?;
-        Ok(rows.into_iter().map(Task).collect())
+    /// The tasks about this client, soonest due first (undated last), a page at a time.
+    #[graphql(
+        complexity = "pagination::cost(first, child_complexity)",
+        directive = cost::paged::apply()
+    )]
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Task>> {
+        let id = parse_id("id", &self.id)?;
+        child_page::<ClientTasks, _>(ctx, id, first, after, Task).await
     }
 }
 
@@ -61,6 +71,10 @@ impl User {
         &self.id
     }
     /// The user's notifications, newest first; only the user sees them.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

@@ -124,6 +124,10 @@ pub struct NotificationQuery;
 #[Object]
 impl NotificationQuery {
     /// The caller's notifications, newest first.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

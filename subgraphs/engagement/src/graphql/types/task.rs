@@ -239,6 +239,10 @@ pub struct TaskQuery;
 #[Object]
 impl TaskQuery {
     /// The organisation's tasks by due date (undated last), filtered and paged.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn tasks(
         &self,
         ctx: &Context<'_>,

@@ -2,7 +2,11 @@
 //! of the entities finance extends (core's `Client`, `Societe`; commercial's `Contract`).
 
 use async_graphql::{Context, Object, ID};
-use subgraph_kit::graphql::entity;
+use subgraph_kit::{
+    cost,
+    graphql::entity,
+    pagination::{self, child_page, Page},
+};
 
 use super::invoice::Invoice;
 use crate::{
@@ -20,16 +24,19 @@ impl Client {
     async fn id(&self) -> &ID {
         &self.id
     }
-    /// The client's invoices and credit notes, newest first.
-    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        Ok(loaders::of_client(ctx, id)
-            .await?
-            .into_iter()
-            .map(Invoice)
-            .collect())
+    /// The client's invoices and credit notes, newest first, a page at a time.
+    #[graphql(
+        complexity = "pagination::cost(first, child_complexity)",
+        directive = cost::paged::apply()
+    )]
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Invoice>> {
+        let id = parse_id("id", &self.id)?;
+        child_page::<loaders::ClientInvoices, _>(ctx, id, first, after, Invoice).await
     }
 }
 
@@ -43,16 +50,19 @@ impl Contract {
     async fn id(&self) -> &ID {
         &self.id
     }
-    /// The contract's invoices and credit notes, newest first.
-    async fn invoices(&self, ctx: &Context<'_>) -> Result<Vec<Invoice>> {
-        let Ok(id) = parse_id("id", &self.id) else {
-            return Ok(Vec::new());
-        };
-        Ok(loaders::of_contract(ctx, id)
-            .await?
-            .into_iter()
-            .map(Invoice)
-            .collect())
+    /// The contract's invoices and credit notes, newest first, a page at a time.
+    #[graphql(
+        complexity = "pagination::cost(first, child_complexity)",
+        directive = cost::paged::apply()
+    )]
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Invoice>> {
+        let id = parse_id("id", &self.id)?;
+        child_page::<loaders::ContractInvoices, _>(ctx, id, first, after, Invoice).await
     }
 }
 

@@ -189,6 +189,7 @@ impl Invoice {
             .collect())
     }
     /// Bases and taxes per VAT category and rate.
+    #[graphql(directive = subgraph_kit::cost::at_most::apply(3))]
     async fn vat_breakdown(&self, ctx: &Context<'_>) -> Result<Vec<VatLine>> {
         let lines = loaders::lines(ctx, self.0.id).await?;
         Ok(vat_breakdown(&nets(&lines))
@@ -201,6 +202,7 @@ impl Invoice {
             })
             .collect())
     }
+    #[graphql(directive = subgraph_kit::cost::at_most::apply(5))]
     async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<InvoicePayment>> {
         let (state, request) = parts(ctx);
         let tenant = request.tenant()?;
@@ -304,6 +306,10 @@ pub struct InvoiceQuery;
 #[Object]
 impl InvoiceQuery {
     /// Invoices and credit notes, newest first.
+    #[graphql(
+        complexity = "subgraph_kit::pagination::cost(first, child_complexity)",
+        directive = subgraph_kit::cost::paged::apply()
+    )]
     async fn invoices(
         &self,
         ctx: &Context<'_>,
