@@ -26,9 +26,13 @@ pub struct AuthSettings {
     pub issuer: String,
     /// `aud` of the tokens core issues and expects.
     pub audience: String,
-    /// Lifetime of an access token, in seconds.
+    /// Lifetime of an access token, in seconds (15 minutes by default): roles and memberships
+    /// are re-read at every refresh.
     #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
     pub token_ttl_seconds: i64,
+    /// Days a refresh token stays valid unused (each use starts a new one).
+    #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
+    pub refresh_ttl_days: i64,
     /// PEM (PKCS#8) Ed25519 private key signing the tokens; takes precedence over the file.
     #[serde(default)]
     pub signing_key_pem: Option<SecretString>,
@@ -47,7 +51,8 @@ impl SubgraphSettings for Settings {
 
     fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
         builder
-            .set_default("auth.token_ttl_seconds", 3600)?
+            .set_default("auth.token_ttl_seconds", 900)?
+            .set_default("auth.refresh_ttl_days", 30)?
             .set_default("auth.invitation_ttl_days", 7)
     }
 }
@@ -75,7 +80,8 @@ impl Settings {
         let auth = AuthSettings {
             issuer: subgraph_kit::settings::DEFAULT_ISSUER.into(),
             audience: subgraph_kit::settings::DEFAULT_AUDIENCE.into(),
-            token_ttl_seconds: 3600,
+            token_ttl_seconds: 900,
+            refresh_ttl_days: 30,
             signing_key_pem: Some(signing_key),
             signing_key_file: None,
             invitation_ttl_days: 7,
@@ -103,6 +109,7 @@ mod tests {
         assert_eq!(settings.service.http.port, 4001);
         assert_eq!(settings.service.events.stream, "CRM_EVENTS");
         assert_eq!(settings.service.events.live_prefix, "crm.live");
-        assert_eq!(settings.service.auth.token_ttl_seconds, 3600);
+        assert_eq!(settings.service.auth.token_ttl_seconds, 900);
+        assert_eq!(settings.service.auth.refresh_ttl_days, 30);
     }
 }

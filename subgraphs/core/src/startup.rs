@@ -39,6 +39,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         pool: pool.clone(),
         issuer: issuer.clone(),
         invitation_ttl: chrono::Duration::days(auth.invitation_ttl_days),
+        refresh_ttl: chrono::Duration::days(auth.refresh_ttl_days),
     };
     let jwks = issuer.jwks().clone();
     let routes = Router::new()
@@ -56,6 +57,14 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
             std::time::Duration::from_secs(3600),
             |pool| async move {
                 let purged = crate::db::login_failures::purge(&pool).await?;
+                Ok(usize::try_from(purged).unwrap_or(usize::MAX))
+            },
+        )
+        .job(
+            "refresh-tokens-purge",
+            std::time::Duration::from_secs(3600),
+            |pool| async move {
+                let purged = crate::db::refresh_token::purge(&pool).await?;
                 Ok(usize::try_from(purged).unwrap_or(usize::MAX))
             },
         )

@@ -112,6 +112,8 @@ pub enum Error {
     Access(AccessError),
     /// Wrong e-mail or password (never says which).
     BadCredentials,
+    /// A refresh token that is unknown, expired, revoked or already used: log in again.
+    SessionEnded,
     Forbidden(String),
     NotFound {
         entity: &'static str,
@@ -193,6 +195,10 @@ impl From<Error> for async_graphql::Error {
         match err {
             Error::Access(access) => coded(access.code(), access.to_string()),
             Error::BadCredentials => coded(ErrorCode::Unauthenticated, "wrong e-mail or password"),
+            Error::SessionEnded => coded(
+                ErrorCode::Unauthenticated,
+                "this session has ended: log in again",
+            ),
             Error::Forbidden(message) => coded(ErrorCode::Forbidden, message),
             Error::NotFound { entity } => coded(ErrorCode::NotFound, format!("{entity} not found")),
             Error::Invalid(invalid) => validation(&invalid.field, invalid.message),

@@ -114,7 +114,7 @@ impl Harness {
         let response = self
             .anonymous()
             .run(
-                "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } organisation { id } role } }",
+                "mutation($input: SignUpInput!) { signUp(input: $input) { token refreshToken user { id } organisation { id } role } }",
                 json!({"input": {"email": email, "password": PASSWORD, "firstName": "Alex", "lastName": "Owner", "organisationName": organisation}}),
             )
             .await;
@@ -129,7 +129,7 @@ impl Harness {
         let accepted = self
             .anonymous()
             .run(
-                "mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { token user { id } organisation { id } role } }",
+                "mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { token refreshToken user { id } organisation { id } role } }",
                 json!({"input": {"token": token, "newAccount": {"password": PASSWORD, "firstName": "Sam", "lastName": "Member"}}}),
             )
             .await;
@@ -151,6 +151,10 @@ impl Harness {
             core: self.anonymous().with_token(token.clone()),
             client: GraphqlClient::new(&self.target).with_token(token.clone()),
             token,
+            refresh_token: payload["refreshToken"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             user_id: payload["user"]["id"]
                 .as_str()
                 .unwrap_or_default()
@@ -206,6 +210,8 @@ pub struct Session {
     /// The harness's target (the subgraph under test), acting as the user.
     pub client: GraphqlClient,
     pub token: String,
+    /// The session's refresh token (empty when the payload had none).
+    pub refresh_token: String,
     pub user_id: String,
     pub organisation_id: String,
 }

@@ -8,6 +8,7 @@ pub mod invitation;
 pub mod login_failures;
 pub mod membership;
 pub mod organisation;
+pub mod refresh_token;
 pub mod societe;
 pub mod user;
 

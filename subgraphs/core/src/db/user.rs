@@ -74,3 +74,14 @@ pub async fn users_in_organisation(
     .fetch_all(db)
     .await
 }
+
+/// Sets a user's password hash.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn set_password(db: impl PgExecutor<'_>, user_id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("update users set password_hash = $2, updated_at = now() where id = $1")
+        .bind(user_id)
+        .bind(hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -27,6 +27,8 @@ pub struct CoreState {
     pub pool: PgPool,
     pub issuer: Arc<TokenIssuer>,
     pub invitation_ttl: Duration,
+    /// How long a refresh token stays valid unused.
+    pub refresh_ttl: Duration,
 }
 
 #[derive(MergedObject, Default)]
@@ -51,12 +53,15 @@ pub type CoreSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
 
 /// The mutations that check a secret (a password, an invitation token) or mint a token: one
 /// per operation at most, so aliases cannot turn one request into a thousand guesses.
-pub const CREDENTIAL_MUTATIONS: [&str; 5] = [
+pub const CREDENTIAL_MUTATIONS: [&str; 8] = [
     "login",
     "signUp",
     "acceptInvitation",
     "rejectInvitation",
     "switchOrganisation",
+    "refreshSession",
+    "logout",
+    "changePassword",
 ];
 
 /// The schema over `state`.

@@ -13,4 +13,5 @@ mod helpers;
 mod identity;
 mod invitations;
 mod organisation;
+mod sessions;
 mod tenancy;

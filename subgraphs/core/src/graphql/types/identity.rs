@@ -14,7 +14,7 @@ use crate::{
     error::{Error, Result},
     events::{self, CoreEvent},
     graphql::{parse_id, parts, CoreState},
-    ops::{self, invitation},
+    ops::{self, invitation, session},
     tokens::IssuedToken,
 };
 
@@ -58,12 +58,17 @@ pub struct Me {
     pub memberships: Vec<MyMembership>,
 }
 
-/// A signed access token and what it grants.
+/// A session: a signed access token and what it grants, and the refresh token that gets the
+/// next access token when this one expires.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
-    /// Send as `Authorization: Bearer <token>`.
+    /// Send as `Authorization: Bearer <token>`. Short-lived (15 minutes unless configured).
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// Exchange it with `refreshSession` for a new session before `refreshExpiresAt`; it works
+    /// once (each exchange returns the next one), and `logout` ends it. Keep it secret.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
     pub user: User,
     pub organisation: Option<Organisation>,
     pub role: Option<Role>,
@@ -229,8 +234,9 @@ impl IdentityMutation {
             owner_id: user.id,
         };
         events::record(&mut tx, &request.request_id, created).await?;
+        let payload = auth_payload(state, &mut tx, user, Some((org, Role::Owner))).await?;
         tx.commit().await?;
-        auth_payload(state, user, Some((org, Role::Owner)))
+        Ok(payload)
     }
 
     /// Exchanges e-mail and password for a token.
@@ -284,7 +290,8 @@ impl IdentityMutation {
                 .map(|org| (org, m.role)),
             None => None,
         };
-        auth_payload(state, user, active)
+        let mut conn = state.pool.acquire().await?;
+        auth_payload(state, &mut conn, user, active).await
     }
 
     /// Issues a token acting in another organisation the caller belongs to.
@@ -307,7 +314,8 @@ impl IdentityMutation {
         let org = db::organisation::find_organisation(&state.pool, org_id)
             .await?
             .ok_or(Error::not_found("organisation"))?;
-        auth_payload(state, user, Some((org, membership.role)))
+        let mut conn = state.pool.acquire().await?;
+        auth_payload(state, &mut conn, user, Some((org, membership.role))).await
     }
 
     /// Accepts an invitation: the membership is created and a token for the organisation is
@@ -346,13 +354,14 @@ impl IdentityMutation {
             &request.request_id,
         )
         .await?;
-        tx.commit().await?;
         let ops::invitation::Accepted {
             user,
             organisation,
             role,
         } = accepted;
-        auth_payload(state, user, Some((organisation, role)))
+        let payload = auth_payload(state, &mut tx, user, Some((organisation, role))).await?;
+        tx.commit().await?;
+        Ok(payload)
     }
 
     /// Declines an invitation (the token is the proof).
@@ -368,6 +377,98 @@ impl IdentityMutation {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Exchanges a refresh token for a new session (access token and the next refresh token),
+    /// with the membership's current role. A refresh token works once: presenting a used one
+    /// again ends its session for everyone holding it. `UNAUTHENTICATED` means: log in again.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> Result<AuthPayload> {
+        let (state, _) = parts(ctx);
+        let mut tx = state.pool.begin().await?;
+        let rotated = session::rotate(&mut tx, refresh_token.trim(), state.refresh_ttl).await;
+        // A refusal may have revoked a family: that is kept.
+        let session::Rotated { user, active, next } = match rotated {
+            Ok(rotated) => rotated,
+            Err(refused) => {
+                tx.commit().await?;
+                return Err(refused);
+            }
+        };
+        let payload = payload(state, user, active, next)?;
+        tx.commit().await?;
+        Ok(payload)
+    }
+
+    /// Ends the session of this refresh token: neither it nor any token it led to works again
+    /// (access tokens already issued expire on their own within minutes). Always true.
+    async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
+        let (state, _) = parts(ctx);
+        let mut tx = state.pool.begin().await?;
+        session::end(&mut tx, refresh_token.trim()).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Changes the caller's password. Every session of the caller ends (other devices log in
+    /// again); the answer is a new session here. A wrong current password counts as a failed
+    /// login of the caller's e-mail.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<AuthPayload> {
+        let (state, request) = parts(ctx);
+        let identity = request.identity()?;
+        let new = password::Password::parse("newPassword", &new_password)?;
+        let user = db::user::find_user(&state.pool, identity.user_id)
+            .await?
+            .ok_or(Error::Access(
+                subgraph_kit::server::AccessError::Unauthenticated,
+            ))?;
+        if let Some(until) = db::login_failures::locked_until(&state.pool, &user.email).await? {
+            let seconds = (until - chrono::Utc::now()).num_seconds().max(1);
+            return Err(Error::RateLimited {
+                retry_after_seconds: seconds.unsigned_abs(),
+            });
+        }
+        let hash = user
+            .password_hash
+            .clone()
+            .unwrap_or_else(|| password::dummy_hash().to_owned());
+        let matches = hashing(move || password::verify(&current_password, &hash)).await?;
+        if !matches || user.password_hash.is_none() {
+            let mut conn = state.pool.acquire().await?;
+            db::login_failures::record_failure(&mut conn, &user.email).await?;
+            return Err(Error::invalid("currentPassword", "is not your password"));
+        }
+        let new_hash = hash_password(new).await?;
+        let active = match identity.membership {
+            Some(membership) => {
+                db::organisation::find_organisation(&state.pool, membership.organisation_id)
+                    .await?
+                    .zip(
+                        db::membership::find_membership(
+                            &state.pool,
+                            membership.organisation_id,
+                            user.id,
+                        )
+                        .await?
+                        .map(|m| m.role),
+                    )
+            }
+            None => None,
+        };
+        let mut tx = state.pool.begin().await?;
+        db::user::set_password(&mut *tx, user.id, &new_hash).await?;
+        db::refresh_token::revoke_user(&mut *tx, user.id).await?;
+        let payload = auth_payload(state, &mut tx, user, active).await?;
+        tx.commit().await?;
+        Ok(payload)
     }
 }
 
@@ -395,10 +496,29 @@ async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
         .map_err(|e| Error::Internal(e.into()))
 }
 
-fn auth_payload(
+/// A new session for `user` acting in `active`: its refresh token is stored through `conn`
+/// (the caller's transaction, when it has one).
+async fn auth_payload(
+    state: &CoreState,
+    conn: &mut sqlx::PgConnection,
+    user: UserRow,
+    active: Option<(OrganisationRow, Role)>,
+) -> Result<AuthPayload> {
+    let refresh = session::start(
+        conn,
+        user.id,
+        active.as_ref().map(|(org, _)| org.id),
+        state.refresh_ttl,
+    )
+    .await?;
+    payload(state, user, active, refresh)
+}
+
+fn payload(
     state: &CoreState,
     user: UserRow,
     active: Option<(OrganisationRow, Role)>,
+    refresh: session::RefreshToken,
 ) -> Result<AuthPayload> {
     let IssuedToken { token, expires_at } = state
         .issuer
@@ -406,6 +526,8 @@ fn auth_payload(
     Ok(AuthPayload {
         token,
         expires_at,
+        refresh_token: refresh.secret,
+        refresh_expires_at: refresh.expires_at,
         user: User(user),
         role: active.as_ref().map(|(_, role)| *role),
         organisation: active.map(|(org, _)| Organisation(org)),

@@ -6,7 +6,11 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use subgraph_kit::{error::is_constraint_violation, server::Tenant, Role};
+use subgraph_kit::{
+    error::is_constraint_violation,
+    server::{AccessError, Tenant},
+    Role,
+};
 use uuid::Uuid;
 
 use super::identity::User;
@@ -141,6 +145,11 @@ impl MemberMutation {
         let token_hash = Sha256::digest(token.as_bytes());
 
         let mut tx = state.pool.begin().await?;
+        let members = db::membership::lock_members(&mut *tx, tenant.organisation_id).await?;
+        let acting = acting_role(&members, tenant.user_id, Role::Admin)?;
+        if input.role == Role::Owner && acting != Role::Owner {
+            return Err(Error::Forbidden("only owners invite owners".into()));
+        }
         if let Some(user) = db::user::find_user_by_email(&mut *tx, email.as_str()).await? {
             if db::membership::find_membership(&mut *tx, tenant.organisation_id, user.id)
                 .await?
@@ -218,11 +227,12 @@ impl MemberMutation {
         let user_id = parse_id("userId", &user_id)?;
         let mut tx = state.pool.begin().await?;
         let members = db::membership::lock_members(&mut *tx, tenant.organisation_id).await?;
+        let acting = acting_role(&members, tenant.user_id, Role::Admin)?;
         let target = members
             .iter()
             .find(|m| m.user_id == user_id)
             .ok_or(Error::not_found("member"))?;
-        if (target.role == Role::Owner || role == Role::Owner) && tenant.role != Role::Owner {
+        if (target.role == Role::Owner || role == Role::Owner) && acting != Role::Owner {
             return Err(Error::Forbidden(
                 "only owners grant or take the owner role".into(),
             ));
@@ -249,7 +259,7 @@ impl MemberMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let uuid = parse_id("userId", &user_id)?;
-        remove_membership(state, &request.request_id, tenant, tenant.role, uuid).await?;
+        remove_membership(state, &request.request_id, tenant, Some(Role::Admin), uuid).await?;
         Ok(user_id)
     }
 
@@ -258,14 +268,7 @@ impl MemberMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant()?;
         // Anyone may leave; only the last owner's departure is refused below.
-        remove_membership(
-            state,
-            &request.request_id,
-            tenant,
-            Role::Owner,
-            tenant.user_id,
-        )
-        .await?;
+        remove_membership(state, &request.request_id, tenant, None, tenant.user_id).await?;
         Ok(true)
     }
 }
@@ -274,16 +277,36 @@ fn owners(members: &[MembershipRow]) -> usize {
     members.iter().filter(|m| m.role == Role::Owner).count()
 }
 
+/// The caller's role as the organisation's locked membership rows say now (the token's may
+/// be older), provided it is at least `minimum`.
+fn acting_role(members: &[MembershipRow], user_id: Uuid, minimum: Role) -> Result<Role> {
+    let role = members
+        .iter()
+        .find(|m| m.user_id == user_id)
+        .map(|m| m.role)
+        .ok_or(Error::Access(AccessError::Unauthenticated))?;
+    if role < minimum {
+        return Err(Error::Access(AccessError::Forbidden(minimum)));
+    }
+    Ok(role)
+}
+
+/// Removes `user_id`'s membership: by an admin (`minimum` Admin; only owners remove owners)
+/// or by themselves (`minimum` None: leaving).
 async fn remove_membership(
     state: &crate::graphql::CoreState,
     correlation_id: &str,
     tenant: Tenant,
-    acting_role: Role,
+    minimum: Option<Role>,
     user_id: Uuid,
 ) -> Result<()> {
     let organisation_id = tenant.organisation_id;
     let mut tx = state.pool.begin().await?;
     let members = db::membership::lock_members(&mut *tx, organisation_id).await?;
+    let acting_role = match minimum {
+        Some(minimum) => acting_role(&members, tenant.user_id, minimum)?,
+        None => Role::Owner,
+    };
     let target = members
         .iter()
         .find(|m| m.user_id == user_id)
@@ -297,6 +320,8 @@ async fn remove_membership(
         }
     }
     db::membership::delete_membership(&mut *tx, organisation_id, user_id).await?;
+    // Its sessions end with it: no refresh token mints another token acting here.
+    db::refresh_token::revoke_membership(&mut *tx, organisation_id, user_id).await?;
     let removed = CoreEvent::MemberRemoved {
         organisation_id,
         user_id,

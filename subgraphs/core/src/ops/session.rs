@@ -1,0 +1,123 @@
+//! Sessions: a short-lived access token (a JWT every subgraph verifies) and a refresh token
+//! that mints the next one. A refresh token is bound to the membership it acts in: it is
+//! rotated on every use, answers with the membership's current role, and ends when the
+//! membership does, at logout, at a password change, or when a used copy is presented again.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use subgraph_kit::Role;
+use uuid::Uuid;
+
+use crate::{
+    db::{self, organisation::OrganisationRow, refresh_token::NewRefreshToken, user::UserRow},
+    error::{Error, Result},
+};
+
+/// A refresh token as handed to the client, once.
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub secret: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The prefix of refresh tokens: recognisable in a leak scanner, never a JWT.
+const PREFIX: &str = "crm_rt_";
+
+fn digest(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Starts a family of refresh tokens (a new session) for `user` acting in `organisation`.
+pub async fn start(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organisation_id: Option<Uuid>,
+    ttl: Duration,
+) -> Result<RefreshToken> {
+    issue(conn, Uuid::now_v7(), user_id, organisation_id, ttl).await
+}
+
+async fn issue(
+    conn: &mut PgConnection,
+    family_id: Uuid,
+    user_id: Uuid,
+    organisation_id: Option<Uuid>,
+    ttl: Duration,
+) -> Result<RefreshToken> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let expires_at = Utc::now() + ttl;
+    db::refresh_token::insert(
+        &mut *conn,
+        NewRefreshToken {
+            id: Uuid::now_v7(),
+            family_id,
+            user_id,
+            organisation_id,
+            token_hash: &digest(&secret),
+            expires_at,
+        },
+    )
+    .await?;
+    Ok(RefreshToken { secret, expires_at })
+}
+
+/// What a rotation hands back: who, where with which role now, and the next refresh token.
+#[derive(Debug)]
+pub struct Rotated {
+    pub user: UserRow,
+    pub active: Option<(OrganisationRow, Role)>,
+    pub next: RefreshToken,
+}
+
+/// Exchanges `secret` for the next token of its family, in the caller's transaction.
+/// Refused (`SessionEnded`) when unknown, expired or revoked; a token used before revokes
+/// its whole family (someone holds a copy); a membership that ended revokes it too.
+pub async fn rotate(conn: &mut PgConnection, secret: &str, ttl: Duration) -> Result<Rotated> {
+    let Some(row) = db::refresh_token::lock_by_hash(&mut *conn, &digest(secret)).await? else {
+        return Err(Error::SessionEnded);
+    };
+    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
+        return Err(Error::SessionEnded);
+    }
+    if row.used_at.is_some() {
+        let revoked = db::refresh_token::revoke_family(&mut *conn, row.family_id).await?;
+        tracing::warn!(family = %row.family_id, revoked, "a used refresh token came back: its session is revoked");
+        return Err(Error::SessionEnded);
+    }
+    let user = db::user::find_user(&mut *conn, row.user_id)
+        .await?
+        .ok_or(Error::SessionEnded)?;
+    let active = match row.organisation_id {
+        None => None,
+        Some(organisation_id) => {
+            let membership =
+                db::membership::find_membership(&mut *conn, organisation_id, row.user_id).await?;
+            let organisation =
+                db::organisation::find_organisation(&mut *conn, organisation_id).await?;
+            match (membership, organisation) {
+                (Some(membership), Some(organisation)) => Some((organisation, membership.role)),
+                _ => {
+                    db::refresh_token::revoke_family(&mut *conn, row.family_id).await?;
+                    return Err(Error::SessionEnded);
+                }
+            }
+        }
+    };
+    db::refresh_token::mark_used(&mut *conn, row.id).await?;
+    let next = issue(conn, row.family_id, row.user_id, row.organisation_id, ttl).await?;
+    Ok(Rotated { user, active, next })
+}
+
+/// Ends the session of `secret` (its whole family). Unknown tokens are ignored: the answer
+/// says nothing about which tokens exist.
+pub async fn end(conn: &mut PgConnection, secret: &str) -> Result<()> {
+    if let Some(row) = db::refresh_token::lock_by_hash(&mut *conn, &digest(secret)).await? {
+        db::refresh_token::revoke_family(&mut *conn, row.family_id).await?;
+    }
+    Ok(())
+}
