@@ -526,3 +526,82 @@ async fn a_removed_members_subscription_ends() {
     let ended = ended_within_a_minute(&mut subscription.socket).await;
     assert!(ended, "a removed member still hears the organisation");
 }
+
+/// The first message about subscription `id`, answering pings (`None` after 20 s).
+async fn message_about(socket: &mut Socket, id: &str) -> Option<Value> {
+    loop {
+        let message = next_message(socket).await?;
+        if message["id"] == id {
+            return Some(message);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_holds_a_bounded_number_of_subscriptions() {
+    let stack = Stack::start().await;
+    let (_, mut acme) = subscriber(&stack, "owner@acme.fr", "Acme").await;
+    let (_, mut globex) = subscriber(&stack, "owner@globex.fr", "Globex").await;
+    // Subscription 1 is open; 2..=20 fill the connection, 21 is one too many.
+    let limit = subgraph_kit::guard::MAX_SUBSCRIPTIONS_PER_CONNECTION;
+    for id in 2..=limit + 1 {
+        let subscribe =
+            json!({"id": id.to_string(), "type": "subscribe", "payload": {"query": SUBSCRIPTION}});
+        acme.socket
+            .send(Message::text(subscribe.to_string()))
+            .await
+            .unwrap();
+    }
+    let refused = message_about(&mut acme.socket, &(limit + 1).to_string())
+        .await
+        .expect("an answer to the subscription beyond the limit");
+    assert!(refused.to_string().contains("RATE_LIMITED"), "{refused}");
+    // …and it is over (an `error` ends it; an errored `next` is followed by `complete`).
+    if refused["type"] != "error" {
+        let ended = message_about(&mut acme.socket, &(limit + 1).to_string()).await;
+        assert_eq!(ended.map(|m| m["type"].clone()), Some(json!("complete")));
+    }
+    // The others still deliver, and another tenant's subscriptions are untouched.
+    wait_until_live(&stack, &mut acme).await;
+    wait_until_live(&stack, &mut globex).await;
+    // Ending one frees its slot.
+    let complete = json!({"id": "2", "type": "complete"});
+    acme.socket
+        .send(Message::text(complete.to_string()))
+        .await
+        .unwrap();
+    // (The slot is free once the subgraph has dropped the stream: until then a new one may
+    // still be refused.)
+    let mut delivered = None;
+    for attempt in 0..50 {
+        let id = format!("again-{attempt}");
+        let again = json!({"id": id, "type": "subscribe", "payload": {"query": SUBSCRIPTION}});
+        acme.socket
+            .send(Message::text(again.to_string()))
+            .await
+            .unwrap();
+        let mut answer = None;
+        for _ in 0..200 {
+            stack
+                .publish_notification_probe(acme.organisation_id, acme.user_id)
+                .await;
+            let arrived = tokio::time::timeout(
+                Duration::from_millis(100),
+                message_about(&mut acme.socket, &id),
+            )
+            .await;
+            if let Ok(message) = arrived {
+                answer = message;
+                break;
+            }
+        }
+        let answer = answer.expect("an answer to the new subscription");
+        if !answer.to_string().contains("RATE_LIMITED") {
+            delivered = Some(answer);
+            break;
+        }
+    }
+    let delivered = delivered.expect("a slot freed by the ended subscription");
+    assert_eq!(delivered["type"], "next", "{delivered}");
+    assert!(delivered["payload"]["errors"].is_null(), "{delivered}");
+}

@@ -28,7 +28,8 @@ pub enum ErrorCode {
     /// A time-limited thing (an invitation, a token) is past its validity.
     Expired,
     /// Too many attempts: `extensions.retryAfter` (and the `Retry-After` header) says in how
-    /// many seconds to try again.
+    /// many seconds to try again. Or too many at once (subscriptions on one connection):
+    /// without `retryAfter`, end one first.
     RateLimited,
     /// Something failed on our side; details are in the logs, never in the response.
     Internal,

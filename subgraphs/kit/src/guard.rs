@@ -5,17 +5,20 @@
 //!   refuses (NUL, control characters, bidirectional overrides): `VALIDATION`, naming where;
 //! - at most [`MAX_ALIASES`] aliases in the document (the gateway's own limit);
 //! - at most one of the subgraph's *single* fields per operation (core's `login`, `signUp`…,
-//!   which must never be multiplied by aliases into a thousand password guesses).
+//!   which must never be multiplied by aliases into a thousand password guesses);
+//! - at most [`MAX_SUBSCRIPTIONS_PER_CONNECTION`] subscriptions open at once on one
+//!   WebSocket connection (`RATE_LIMITED` beyond).
 //!
 //! Depth and complexity are the schema's own limits ([`crate::graphql::schema`]).
 
 use std::sync::Arc;
 
 use async_graphql::{
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery},
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextSubscribe},
     parser::types::{ExecutableDocument, Selection, SelectionSet},
-    Pos, Positioned, ServerError, ServerResult, Value, Variables,
+    Pos, Positioned, Response, ServerError, ServerResult, Value, Variables,
 };
+use futures::{stream::BoxStream, StreamExt};
 
 use crate::{
     error::{coded, validation, ErrorCode},
@@ -24,6 +27,23 @@ use crate::{
 
 /// Most aliases a document may hold (the gateway's `limits.max_aliases`).
 pub const MAX_ALIASES: usize = 30;
+
+/// Most subscriptions one WebSocket connection holds open at once. The gateway shares one
+/// connection to a subgraph among the subscriptions of the same token, so this is also what
+/// one token may hold open through the gateway.
+pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
+
+/// The subscriptions a connection may still open (in its connection data).
+#[derive(Debug, Clone)]
+pub struct SubscriptionSlots(Arc<tokio::sync::Semaphore>);
+
+impl Default for SubscriptionSlots {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(
+            MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        )))
+    }
+}
 
 /// The request guard; `single` names the root fields an operation may select once at most.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +86,40 @@ fn refuse(message: String, pos: Option<Pos>) -> ServerError {
 
 #[async_trait::async_trait]
 impl Extension for Guard {
+    /// Holds one of the connection's [`SubscriptionSlots`] while the subscription runs.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let Some(SubscriptionSlots(slots)) = ctx.data_opt::<SubscriptionSlots>() else {
+            return next.run(ctx, stream);
+        };
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => next
+                .run(ctx, stream)
+                .map(move |response| {
+                    let _held = &slot;
+                    response
+                })
+                .boxed(),
+            Err(_) => {
+                let refused = as_refusal(
+                    coded(
+                        ErrorCode::RateLimited,
+                        format!(
+                            "a connection holds {MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions \
+                             at most: end one first"
+                        ),
+                    ),
+                    None,
+                );
+                futures::stream::once(async move { Response::from_errors(vec![refused]) }).boxed()
+            }
+        }
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,

@@ -416,6 +416,7 @@ where
                         let _ = opened.send((identity.expires_at, context.tenant().ok()));
                     }
                     data.insert(context);
+                    data.insert(crate::guard::SubscriptionSlots::default());
                     Ok(data)
                 })
                 .serve();
