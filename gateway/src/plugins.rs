@@ -4,7 +4,7 @@
 //! (needed: sign-up, login and invitation answers are anonymous) it treats a token that fails
 //! validation as no token at all. A client sending a forged or expired token must be told so,
 //! at the edge, before anything is planned or sent to a subgraph: this plugin refuses such
-//! requests with `401 UNAUTHENTICATED`.
+//! requests with `401 UNAUTHENTICATED` — subscriptions too, over SSE and WebSocket.
 //!
 //! `crm_request_id`: hive-router gives every request an id (the client's `x-request-id` when
 //! it sends a sane one, else a UUIDv7) and logs with it, but does not pass it on. This plugin
@@ -17,9 +17,9 @@ use hive_router::{
     http::{HeaderName, HeaderValue, StatusCode},
     plugins::{
         hooks::{
-            on_execute::{OnExecuteStartHookPayload, OnExecuteStartHookResult},
             on_http_request::{OnHttpRequestHookFuture, OnHttpRequestHookPayload},
             on_plugin_init::{OnPluginInitPayload, OnPluginInitResult},
+            on_query_plan::{OnQueryPlanStartHookPayload, OnQueryPlanStartHookResult},
             on_subgraph_http_request::{
                 OnSubgraphHttpRequestHookPayload, OnSubgraphHttpRequestHookResult,
             },
@@ -127,10 +127,14 @@ impl RouterPlugin for IdentityPlugin {
         payload.initialize_plugin(Self)
     }
 
-    async fn on_execute<'exec>(
+    /// Planning is the first step every operation goes through after its token was checked —
+    /// queries and mutations, and subscriptions over SSE or WebSocket alike (for which the
+    /// router calls no `on_execute`); over WebSocket, the headers are the `connection_init`
+    /// payload's.
+    async fn on_query_plan<'exec>(
         &'exec self,
-        payload: OnExecuteStartHookPayload<'exec>,
-    ) -> OnExecuteStartHookResult<'exec> {
+        payload: OnQueryPlanStartHookPayload<'exec>,
+    ) -> OnQueryPlanStartHookResult<'exec> {
         let sent_token = payload
             .router_http_request
             .headers
