@@ -10,6 +10,8 @@ pub mod composition;
 pub mod pages;
 /// Our router plugins.
 pub mod plugins;
+/// Requests per client address.
+pub mod rate_limit;
 
 use hive_router::{error::RouterInitError, router_entrypoint, PluginRegistry};
 
@@ -19,6 +21,7 @@ pub fn plugin_registry() -> PluginRegistry {
         .register::<plugins::IdentityPlugin>()
         .register::<plugins::RequestIdPlugin>()
         .register::<pages::PagesPlugin>()
+        .register::<rate_limit::RateLimitPlugin>()
 }
 
 /// Runs the router with our plugins. The config file comes from `ROUTER_CONFIG_FILE_PATH`.

@@ -388,3 +388,48 @@ async fn the_eleventh_failed_login_in_a_minute_is_rate_limited() {
     let (body, _) = attempt("bystander@edge.test", PASSWORD).await;
     assert!(body["data"]["login"]["token"].is_string(), "{body}");
 }
+
+#[tokio::test]
+async fn one_address_gets_sixty_anonymous_requests_a_minute() {
+    let stack = Stack::start().await;
+    let (member, _) = stack.sign_up("member@address.test", "Adresse").await;
+    let http = reqwest::Client::new();
+    let anonymous = |forwarded_for: Option<String>| {
+        let mut request = http
+            .post(stack.gateway.url())
+            .json(&json!({"query": "{ __typename }"}));
+        if let Some(address) = forwarded_for {
+            request = request.header("x-forwarded-for", address);
+        }
+        async move { request.send().await.unwrap() }
+    };
+    // The sign-up was the first of this address's sixty.
+    let mut admitted = 1;
+    let refused = loop {
+        let response = anonymous(None).await;
+        if response.status() == 429 {
+            break response;
+        }
+        assert_eq!(response.status(), 200);
+        admitted += 1;
+        assert!(admitted <= 60, "the 61st anonymous request was admitted");
+    };
+    assert_eq!(admitted, 60);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], retry_after);
+    assert!((1..=60).contains(&retry_after));
+    // Claiming another address does not help a client that is not a trusted proxy.
+    let spoofed = anonymous(Some("198.51.100.23".into())).await;
+    assert_eq!(spoofed.status(), 429);
+    // Requests with a token have their own, wider budget.
+    member
+        .run("{ clients(first: 1) { totalCount } }", json!({}))
+        .await
+        .data();
+}
