@@ -6,7 +6,9 @@
 
 use crm_e2e::harness::{Stack, PASSWORD};
 use crm_test_support::graphql::GraphqlClient;
+use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
 /// `tasks → client → tasks → client …`, `levels` pairs deep.
 fn deep_tasks(levels: usize) -> String {
@@ -389,45 +391,104 @@ async fn the_eleventh_failed_login_in_a_minute_is_rate_limited() {
     assert!(body["data"]["login"]["token"].is_string(), "{body}");
 }
 
+/// A login of an e-mail nobody has (each a different one: no per-e-mail lock applies).
+fn guess(i: usize) -> Value {
+    json!({"query": "mutation($input: LoginInput!) { login(input: $input) { token } }",
+           "variables": {"input": {"email": format!("guess-{i}@address.test"), "password": "wrong-password"}}})
+}
+
 #[tokio::test]
-async fn one_address_gets_sixty_anonymous_requests_a_minute() {
+async fn one_address_gets_sixty_credential_operations_a_minute_however_sent() {
     let stack = Stack::start().await;
     let (member, _) = stack.sign_up("member@address.test", "Adresse").await;
     let http = reqwest::Client::new();
-    let anonymous = |forwarded_for: Option<String>| {
-        let mut request = http
-            .post(stack.gateway.url())
-            .json(&json!({"query": "{ __typename }"}));
-        if let Some(address) = forwarded_for {
-            request = request.header("x-forwarded-for", address);
-        }
-        async move { request.send().await.unwrap() }
-    };
     // The sign-up was the first of this address's sixty.
     let mut admitted = 1;
     let refused = loop {
-        let response = anonymous(None).await;
+        let response = http
+            .post(stack.gateway.url())
+            .json(&guess(admitted))
+            .send()
+            .await
+            .unwrap();
         if response.status() == 429 {
             break response;
         }
-        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{body}"
+        );
         admitted += 1;
-        assert!(admitted <= 60, "the 61st anonymous request was admitted");
+        assert!(admitted <= 60, "the 61st credential operation was admitted");
     };
     assert_eq!(admitted, 60);
-    let retry_after: u64 = refused.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
     let body: Value = refused.json().await.unwrap();
-    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
-    assert_eq!(body["errors"][0]["extensions"]["retryAfter"], retry_after);
-    assert!((1..=60).contains(&retry_after));
-    // Claiming another address does not help a client that is not a trusted proxy.
-    let spoofed = anonymous(Some("198.51.100.23".into())).await;
-    assert_eq!(spoofed.status(), 429);
-    // Requests with a token have their own, wider budget.
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+    let retry_after = body["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{body}");
+
+    // Neither a valid token, nor claiming another address, nor a path below the endpoint,
+    // nor a WebSocket gets another guess.
+    let with_token = member.run_with_headers(
+        "mutation { login(input: {email: \"x@address.test\", password: \"wrong-password\"}) { token } }",
+        json!({}),
+        &[("x-forwarded-for", "198.51.100.23")],
+    );
+    assert_eq!(with_token.await.error_code(), "RATE_LIMITED");
+    let below = http
+        .post(format!("{}/other", stack.gateway.url()))
+        .json(&guess(1000))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        below.status(),
+        200,
+        "a path below the endpoint is no way around"
+    );
+    let mut request = format!("ws://127.0.0.1:{}/graphql", stack.gateway.port)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::text(
+            json!({"type": "connection_init"}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let mut over_ws = None;
+    while let Some(Ok(frame)) = socket.next().await {
+        let Message::Text(text) = frame else { continue };
+        let message: Value = serde_json::from_str(&text).unwrap();
+        match message["type"].as_str() {
+            Some("connection_ack") => {
+                let subscribe = json!({"id": "1", "type": "subscribe", "payload": guess(1001)});
+                socket
+                    .send(Message::text(subscribe.to_string()))
+                    .await
+                    .unwrap();
+            }
+            Some("next" | "error") => {
+                over_ws = Some(message);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let over_ws = over_ws.expect("an answer over the WebSocket");
+    assert!(over_ws.to_string().contains("RATE_LIMITED"), "{over_ws}");
+
+    // Other operations with a token go on.
     member
         .run("{ clients(first: 1) { totalCount } }", json!({}))
         .await
