@@ -1,22 +1,29 @@
--- Refresh tokens (db::refresh_token): what a client exchanges for a new short-lived access
--- token without the password. Only the SHA-256 of the secret is kept. Each use rotates it:
--- the used row is marked and a new one joins the same family; presenting a used token again
--- (a stolen copy) revokes the whole family. Logout revokes a family, a password change all
--- of the user's, leaving an organisation the ones acting in it.
-create table refresh_tokens (
+-- Sessions (db::refresh_token): a family of refresh tokens per login, each exchanged once for
+-- the next (the used row is marked and a new one joins the family). Presenting a used token
+-- again (a stolen copy) revokes the family; so do logout, a password change (all of the
+-- user's families) and leaving an organisation (the families acting in it). Revocation is on
+-- the family row, which a rotation locks: a token minted while its family is being revoked
+-- is dead with it. Only the SHA-256 of a token's secret is kept.
+create table refresh_families (
     id               uuid primary key,
-    family_id        uuid not null,
     user_id          uuid not null references users (id) on delete cascade,
-    -- The organisation the tokens it mints act in; null for a user without one.
+    -- The organisation the family's tokens act in; null for a user without one.
     organisation_id  uuid references organisations (id) on delete cascade,
-    token_hash       bytea not null unique,
     created_at       timestamptz not null default now(),
-    expires_at       timestamptz not null,
-    used_at          timestamptz,
     revoked_at       timestamptz
 );
 
-create index refresh_tokens_family_idx on refresh_tokens (family_id);
-create index refresh_tokens_user_idx on refresh_tokens (user_id, organisation_id)
+create index refresh_families_user_idx on refresh_families (user_id, organisation_id)
     where revoked_at is null;
+
+create table refresh_tokens (
+    id          uuid primary key,
+    family_id   uuid not null references refresh_families (id) on delete cascade,
+    token_hash  bytea not null unique,
+    created_at  timestamptz not null default now(),
+    expires_at  timestamptz not null,
+    used_at     timestamptz
+);
+
+create index refresh_tokens_family_idx on refresh_tokens (family_id);
 create index refresh_tokens_expires_idx on refresh_tokens (expires_at);

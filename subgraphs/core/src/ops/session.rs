@@ -12,7 +12,7 @@ use subgraph_kit::Role;
 use uuid::Uuid;
 
 use crate::{
-    db::{self, organisation::OrganisationRow, refresh_token::NewRefreshToken, user::UserRow},
+    db::{self, organisation::OrganisationRow, user::UserRow},
     error::{Error, Result},
 };
 
@@ -37,32 +37,17 @@ pub async fn start(
     organisation_id: Option<Uuid>,
     ttl: Duration,
 ) -> Result<RefreshToken> {
-    issue(conn, Uuid::now_v7(), user_id, organisation_id, ttl).await
+    let family_id = Uuid::now_v7();
+    db::refresh_token::insert_family(&mut *conn, family_id, user_id, organisation_id).await?;
+    issue(conn, family_id, ttl).await
 }
 
-async fn issue(
-    conn: &mut PgConnection,
-    family_id: Uuid,
-    user_id: Uuid,
-    organisation_id: Option<Uuid>,
-    ttl: Duration,
-) -> Result<RefreshToken> {
+async fn issue(conn: &mut PgConnection, family_id: Uuid, ttl: Duration) -> Result<RefreshToken> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let secret = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     let expires_at = Utc::now() + ttl;
-    db::refresh_token::insert(
-        &mut *conn,
-        NewRefreshToken {
-            id: Uuid::now_v7(),
-            family_id,
-            user_id,
-            organisation_id,
-            token_hash: &digest(&secret),
-            expires_at,
-        },
-    )
-    .await?;
+    db::refresh_token::insert_token(&mut *conn, family_id, &digest(&secret), expires_at).await?;
     Ok(RefreshToken { secret, expires_at })
 }
 
@@ -78,46 +63,50 @@ pub struct Rotated {
 /// Refused (`SessionEnded`) when unknown, expired or revoked; a token used before revokes
 /// its whole family (someone holds a copy); a membership that ended revokes it too.
 pub async fn rotate(conn: &mut PgConnection, secret: &str, ttl: Duration) -> Result<Rotated> {
-    let Some(row) = db::refresh_token::lock_by_hash(&mut *conn, &digest(secret)).await? else {
+    let Some(token) = db::refresh_token::lock_token(&mut *conn, &digest(secret)).await? else {
         return Err(Error::SessionEnded);
     };
-    if row.revoked_at.is_some() || row.expires_at <= Utc::now() {
+    let Some(family) = db::refresh_token::lock_family(&mut *conn, token.family_id).await? else {
+        return Err(Error::SessionEnded);
+    };
+    if family.revoked_at.is_some() || token.expires_at <= Utc::now() {
         return Err(Error::SessionEnded);
     }
-    if row.used_at.is_some() {
-        let revoked = db::refresh_token::revoke_family(&mut *conn, row.family_id).await?;
-        tracing::warn!(family = %row.family_id, revoked, "a used refresh token came back: its session is revoked");
+    if token.used_at.is_some() {
+        db::refresh_token::revoke_family(&mut *conn, family.id).await?;
+        tracing::warn!(family = %family.id, "a used refresh token came back: its session is revoked");
         return Err(Error::SessionEnded);
     }
-    let user = db::user::find_user(&mut *conn, row.user_id)
+    let user = db::user::find_user(&mut *conn, family.user_id)
         .await?
         .ok_or(Error::SessionEnded)?;
-    let active = match row.organisation_id {
+    let active = match family.organisation_id {
         None => None,
         Some(organisation_id) => {
             let membership =
-                db::membership::find_membership(&mut *conn, organisation_id, row.user_id).await?;
+                db::membership::find_membership(&mut *conn, organisation_id, family.user_id)
+                    .await?;
             let organisation =
                 db::organisation::find_organisation(&mut *conn, organisation_id).await?;
             match (membership, organisation) {
                 (Some(membership), Some(organisation)) => Some((organisation, membership.role)),
                 _ => {
-                    db::refresh_token::revoke_family(&mut *conn, row.family_id).await?;
+                    db::refresh_token::revoke_family(&mut *conn, family.id).await?;
                     return Err(Error::SessionEnded);
                 }
             }
         }
     };
-    db::refresh_token::mark_used(&mut *conn, row.id).await?;
-    let next = issue(conn, row.family_id, row.user_id, row.organisation_id, ttl).await?;
+    db::refresh_token::mark_used(&mut *conn, token.id).await?;
+    let next = issue(conn, family.id, ttl).await?;
     Ok(Rotated { user, active, next })
 }
 
 /// Ends the session of `secret` (its whole family). Unknown tokens are ignored: the answer
 /// says nothing about which tokens exist.
 pub async fn end(conn: &mut PgConnection, secret: &str) -> Result<()> {
-    if let Some(row) = db::refresh_token::lock_by_hash(&mut *conn, &digest(secret)).await? {
-        db::refresh_token::revoke_family(&mut *conn, row.family_id).await?;
+    if let Some(token) = db::refresh_token::lock_token(&mut *conn, &digest(secret)).await? {
+        db::refresh_token::revoke_family(&mut *conn, token.family_id).await?;
     }
     Ok(())
 }

@@ -22,7 +22,8 @@ fn next(response: &crm_test_support::graphql::GqlResponse) -> (String, String) {
 
 async fn live_tokens(app: &TestApp) -> i64 {
     sqlx::query_scalar(
-        "select count(*) from refresh_tokens where revoked_at is null and used_at is null",
+        "select count(*) from refresh_tokens t join refresh_families f on f.id = t.family_id
+         where f.revoked_at is null and t.used_at is null",
     )
     .fetch_one(&app.core_db.pool)
     .await
@@ -177,8 +178,8 @@ async fn a_password_change_ends_every_other_session() {
         .run(change, json!({"c": PASSWORD, "n": "short"}))
         .await;
     assert_eq!(short.errors()[0]["extensions"]["field"], "newPassword");
-    // Nothing changed yet.
-    refresh(&app, &laptop).await.data();
+    // Nothing changed yet: the laptop's session still refreshes (into its next token).
+    let (_, laptop) = next(&refresh(&app, &laptop).await);
 
     let changed = owner
         .core
@@ -200,4 +201,47 @@ async fn a_password_change_ends_every_other_session() {
         .run(change, json!({"c": PASSWORD, "n": "another long password"}))
         .await;
     assert_eq!(anonymous.error_code(), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_token_minted_while_its_session_is_revoked_is_dead_with_it() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    let pool = &app.core_db.pool;
+    // A rotation in flight: it holds its family and has minted the next token, uncommitted.
+    let mut rotation = pool.begin().await.unwrap();
+    let rotated = subgraph_core::ops::session::rotate(
+        &mut rotation,
+        &owner.refresh_token,
+        chrono::Duration::days(1),
+    )
+    .await
+    .unwrap();
+    // Meanwhile the password changes: every session of the user is revoked.
+    let user_id: uuid::Uuid = owner.user_id.parse().unwrap();
+    let revoking = tokio::spawn({
+        let pool = pool.clone();
+        async move { subgraph_core::db::refresh_token::revoke_user(&pool, user_id).await }
+    });
+    // The revocation waits for the family the rotation holds…
+    let waiting = crm_test_support::wait_for(std::time::Duration::from_secs(10), || async {
+        let waiting: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity
+             where wait_event_type = 'Lock' and query like 'update refresh_families%'",
+        )
+        .fetch_one(pool)
+        .await
+        .ok()?;
+        (waiting > 0).then_some(())
+    })
+    .await;
+    assert!(
+        waiting.is_some(),
+        "the revocation never waited for the rotation"
+    );
+    // …and, once the rotation commits, revokes the family the new token belongs to.
+    rotation.commit().await.unwrap();
+    assert_eq!(revoking.await.unwrap().unwrap(), 1);
+    let refused = refresh(&app, &rotated.next.secret).await;
+    assert_eq!(refused.error_code(), "UNAUTHENTICATED", "{}", refused.body);
 }
