@@ -177,7 +177,10 @@ where
 /// fields alike from their `@listSize` ([`crate::cost::paged`]).
 pub fn cost(first: Option<i32>, child: usize) -> usize {
     let items = first.map_or(DEFAULT_PAGE_SIZE, |n| i64::from(n).clamp(0, MAX_PAGE_SIZE));
-    1 + usize::try_from(items).unwrap_or(0).saturating_mul(child)
+    usize::try_from(items)
+        .unwrap_or(0)
+        .saturating_mul(child)
+        .saturating_add(1)
 }
 
 /// How the children of a parent are ordered, so that they can be paged by keyset.
@@ -276,11 +279,14 @@ impl<C: Children> ChildPages<C> {
         after: Option<(Option<DateTime<Utc>>, Uuid)>,
     ) -> sqlx::Result<Vec<WithParent<C::Row>>> {
         let (sort, direction, beyond) = C::ORDER.sql();
+        // `with ordinality` and the outer order: rows come back parent by parent, each in its
+        // list's order, whatever plan PostgreSQL picks.
         let mut query = QueryBuilder::new("select p.parent as page_parent, c.* from unnest(");
         query
             .push_bind(parents.to_vec())
             .push(format!(
-                "::uuid[]) as p(parent) cross join lateral (select * from {} where organisation_id = ",
+                "::uuid[]) with ordinality as p(parent, ord) cross join lateral \
+                 (select * from {} where organisation_id = ",
                 C::TABLE
             ))
             .push_bind(self.organisation_id)
@@ -302,7 +308,9 @@ impl<C: Children> ChildPages<C> {
                 " order by {sort} {direction}, id {direction} limit "
             ))
             .push_bind(fetch)
-            .push(") c");
+            .push(format!(
+                ") c order by p.ord, {sort} {direction}, c.id {direction}"
+            ));
         query.build_query_as().fetch_all(&self.pool).await
     }
 
