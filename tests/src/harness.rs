@@ -41,7 +41,26 @@ impl std::ops::Deref for Stack {
     }
 }
 
+/// A WebSocket to the gateway speaking graphql-transport-ws, before its `connection_init`.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 impl Stack {
+    /// Opens a graphql-transport-ws WebSocket to the gateway (nothing sent yet).
+    ///
+    /// # Errors
+    /// When the gateway refuses the upgrade.
+    pub async fn websocket(&self) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request =
+            format!("ws://127.0.0.1:{}/graphql", self.gateway.port).into_client_request()?;
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            tokio_tungstenite::tungstenite::http::HeaderValue::from_static("graphql-transport-ws"),
+        );
+        Ok(tokio_tungstenite::connect_async(request).await?.0)
+    }
+
     /// The committed supergraph over fresh subgraphs.
     pub async fn start() -> Self {
         Self::start_with(&repo_root().join(SUPERGRAPH_PATH), HashMap::new()).await

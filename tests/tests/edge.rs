@@ -8,7 +8,7 @@ use crm_e2e::harness::{Stack, PASSWORD};
 use crm_test_support::graphql::GraphqlClient;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 /// `tasks → client → tasks → client …`, `levels` pairs deep.
 fn deep_tasks(levels: usize) -> String {
@@ -452,14 +452,7 @@ async fn one_address_gets_sixty_credential_operations_a_minute_however_sent() {
         200,
         "a path below the endpoint is no way around"
     );
-    let mut request = format!("ws://127.0.0.1:{}/graphql", stack.gateway.port)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let mut socket = stack.websocket().await.unwrap();
     socket
         .send(Message::text(
             json!({"type": "connection_init"}).to_string(),

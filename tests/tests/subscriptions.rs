@@ -5,14 +5,11 @@
 
 use std::time::Duration;
 
-use crm_e2e::harness::Stack;
+use crm_e2e::harness::{Socket, Stack};
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// `tasks` comes from engagement itself, through the loaders of the subscription's connection.
 const SUBSCRIPTION: &str = "subscription { notificationAdded { kind title message \
@@ -31,16 +28,7 @@ async fn open(stack: &Stack, token: &str) -> Result<Socket, String> {
 
 /// Opens a graphql-transport-ws connection through the gateway and subscribes with `query`.
 async fn open_with(stack: &Stack, token: &str, query: &str) -> Result<Socket, String> {
-    let mut request = format!("ws://127.0.0.1:{}/graphql", stack.gateway.port)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut socket = stack.websocket().await.map_err(|e| e.to_string())?;
     let init =
         json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
     socket.send(Message::text(init.to_string())).await.unwrap();

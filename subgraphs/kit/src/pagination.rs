@@ -403,3 +403,25 @@ where
         node,
     ))
 }
+
+/// Declares the [`Children`] `$name`: rows `$row` of table `$table` under column `$parent`,
+/// in `$order`, each at the position `$position` gives (`|row| (instant, id)`).
+#[macro_export]
+macro_rules! children {
+    ($(#[$doc:meta])* $name:ident, $row:ty, $table:literal, $parent:literal, $order:expr, $position:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::pagination::Children for $name {
+            type Row = $row;
+            const TABLE: &'static str = $table;
+            const PARENT: &'static str = $parent;
+            const ORDER: $crate::pagination::Order = $order;
+            fn position(row: &$row) -> (Option<::chrono::DateTime<::chrono::Utc>>, ::uuid::Uuid) {
+                let position: fn(&$row) -> (Option<::chrono::DateTime<::chrono::Utc>>, ::uuid::Uuid) =
+                    $position;
+                position(row)
+            }
+        }
+    };
+}

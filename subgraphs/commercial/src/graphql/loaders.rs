@@ -4,14 +4,9 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use chrono::{DateTime, Utc};
 pub(crate) use subgraph_kit::graphql::load_one as load;
 use subgraph_kit::{
-    by_id_loader,
-    graphql::Loaders,
-    grouped_loader,
-    pagination::{Children, Order},
-    tenant_loader,
+    by_id_loader, children, graphql::Loaders, grouped_loader, pagination::Order, tenant_loader,
 };
 use uuid::Uuid;
 
@@ -67,18 +62,15 @@ grouped_loader!(
     db::contract::lines_of_contracts,
     contract_id
 );
-/// The contracts of a client, newest first.
-pub struct ClientContracts;
-
-impl Children for ClientContracts {
-    type Row = db::contract::ContractRow;
-    const TABLE: &'static str = "contracts";
-    const PARENT: &'static str = "client_id";
-    const ORDER: Order = Order::NewestFirst("created_at");
-    fn position(row: &Self::Row) -> (Option<DateTime<Utc>>, Uuid) {
-        (Some(row.created_at), row.id)
-    }
-}
+children!(
+    /// The contracts of a client, newest first.
+    ClientContracts,
+    db::contract::ContractRow,
+    "contracts",
+    "client_id",
+    Order::NewestFirst("created_at"),
+    |row| (Some(row.created_at), row.id)
+);
 
 tenant_loader!(
     /// The sales rep linked to each of many users.

@@ -1,41 +1,27 @@
 //! DataLoaders, each bound to the caller's organisation: every batch is one statement.
 
-use chrono::{DateTime, Utc};
-use subgraph_kit::{
-    by_id_loader,
-    graphql::Loaders,
-    pagination::{Children, Order},
-};
-use uuid::Uuid;
+use subgraph_kit::{by_id_loader, children, graphql::Loaders, pagination::Order};
 
 use crate::db::{activity, notification, task};
 
-/// The tasks about a client, soonest due first (undated last).
-pub struct ClientTasks;
-
-impl Children for ClientTasks {
-    type Row = task::TaskRow;
-    const TABLE: &'static str = "tasks";
-    const PARENT: &'static str = "client_id";
-    const ORDER: Order = Order::SoonestFirst("due_at");
-    fn position(row: &Self::Row) -> (Option<DateTime<Utc>>, Uuid) {
-        (row.due_at, row.id)
-    }
-}
-
-/// A client's timeline: its activities, newest first.
-pub struct ClientActivities;
-
-impl Children for ClientActivities {
-    type Row = activity::ActivityRow;
-    const TABLE: &'static str = "activities";
-    const PARENT: &'static str = "client_id";
-    const ORDER: Order = Order::NewestFirst("occurred_at");
-    fn position(row: &Self::Row) -> (Option<DateTime<Utc>>, Uuid) {
-        (Some(row.occurred_at), row.id)
-    }
-}
-
+children!(
+    /// The tasks about a client, soonest due first (undated last).
+    ClientTasks,
+    task::TaskRow,
+    "tasks",
+    "client_id",
+    Order::SoonestFirst("due_at"),
+    |row| (row.due_at, row.id)
+);
+children!(
+    /// A client's timeline: its activities, newest first.
+    ClientActivities,
+    activity::ActivityRow,
+    "activities",
+    "client_id",
+    Order::NewestFirst("occurred_at"),
+    |row| (Some(row.occurred_at), row.id)
+);
 by_id_loader!(
     /// Activity types by id.
     ActivityTypeLoader,

@@ -1,11 +1,10 @@
 //! DataLoaders, each bound to the caller's organisation: every batch is one statement.
 
-use chrono::{DateTime, Utc};
 use subgraph_kit::{
-    by_id_loader,
+    by_id_loader, children,
     graphql::{load_group, load_one, Loaders},
     grouped_loader,
-    pagination::{Children, Order},
+    pagination::Order,
 };
 use uuid::Uuid;
 
@@ -31,31 +30,24 @@ grouped_loader!(
     invoice_id
 );
 
-/// The invoices and credit notes of a client, newest first.
-pub struct ClientInvoices;
-
-impl Children for ClientInvoices {
-    type Row = InvoiceRow;
-    const TABLE: &'static str = "invoices";
-    const PARENT: &'static str = "client_id";
-    const ORDER: Order = Order::NewestFirst("created_at");
-    fn position(row: &InvoiceRow) -> (Option<DateTime<Utc>>, Uuid) {
-        (Some(row.created_at), row.id)
-    }
-}
-
-/// The invoices and credit notes of a contract, newest first.
-pub struct ContractInvoices;
-
-impl Children for ContractInvoices {
-    type Row = InvoiceRow;
-    const TABLE: &'static str = "invoices";
-    const PARENT: &'static str = "contract_id";
-    const ORDER: Order = Order::NewestFirst("created_at");
-    fn position(row: &InvoiceRow) -> (Option<DateTime<Utc>>, Uuid) {
-        (Some(row.created_at), row.id)
-    }
-}
+children!(
+    /// The invoices and credit notes of a client, newest first.
+    ClientInvoices,
+    InvoiceRow,
+    "invoices",
+    "client_id",
+    Order::NewestFirst("created_at"),
+    |row| (Some(row.created_at), row.id)
+);
+children!(
+    /// The invoices and credit notes of a contract, newest first.
+    ContractInvoices,
+    InvoiceRow,
+    "invoices",
+    "contract_id",
+    Order::NewestFirst("created_at"),
+    |row| (Some(row.created_at), row.id)
+);
 
 /// The DataLoaders of each request with a tenant.
 pub fn loaders() -> Loaders {

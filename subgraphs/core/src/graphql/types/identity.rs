@@ -248,28 +248,11 @@ impl IdentityMutation {
             .map(|id| parse_id("organisationId", id))
             .transpose()?;
         let email = input.email.trim().to_lowercase();
-        // A locked e-mail is refused before any hashing, even with the right password.
-        if let Some(until) = db::login_failures::locked_until(&state.pool, &email).await? {
-            let seconds = (until - chrono::Utc::now()).num_seconds().max(1);
-            return Err(Error::RateLimited {
-                retry_after_seconds: seconds.unsigned_abs(),
-            });
-        }
         let user = db::user::find_user_by_email(&state.pool, &email).await?;
-        // Verify against a dummy hash when the user is unknown: same cost, no user enumeration.
-        let hash = user
-            .as_ref()
-            .and_then(|u| u.password_hash.clone())
-            .unwrap_or_else(|| password::dummy_hash().to_owned());
-        let candidate = input.password;
-        let matches = hashing(move || password::verify(&candidate, &hash)).await?;
+        let matches = check_password(state, &email, user.as_ref(), input.password).await?;
         let user = match user {
-            Some(user) if matches && user.password_hash.is_some() => user,
-            _ => {
-                let mut conn = state.pool.acquire().await?;
-                db::login_failures::record_failure(&mut conn, &email).await?;
-                return Err(Error::BadCredentials);
-            }
+            Some(user) if matches => user,
+            _ => return Err(Error::BadCredentials),
         };
         db::login_failures::clear(&state.pool, &email).await?;
         let memberships = db::membership::memberships_of_user(&state.pool, user.id).await?;
@@ -430,20 +413,7 @@ impl IdentityMutation {
             .ok_or(Error::Access(
                 subgraph_kit::server::AccessError::Unauthenticated,
             ))?;
-        if let Some(until) = db::login_failures::locked_until(&state.pool, &user.email).await? {
-            let seconds = (until - chrono::Utc::now()).num_seconds().max(1);
-            return Err(Error::RateLimited {
-                retry_after_seconds: seconds.unsigned_abs(),
-            });
-        }
-        let hash = user
-            .password_hash
-            .clone()
-            .unwrap_or_else(|| password::dummy_hash().to_owned());
-        let matches = hashing(move || password::verify(&current_password, &hash)).await?;
-        if !matches || user.password_hash.is_none() {
-            let mut conn = state.pool.acquire().await?;
-            db::login_failures::record_failure(&mut conn, &user.email).await?;
+        if !check_password(state, &user.email, Some(&user), current_password).await? {
             return Err(Error::invalid("currentPassword", "is not your password"));
         }
         let new_hash = hash_password(new).await?;
@@ -470,6 +440,33 @@ impl IdentityMutation {
         tx.commit().await?;
         Ok(payload)
     }
+}
+
+/// Whether `candidate` is `user`'s password. A locked `email` is refused (`RATE_LIMITED`)
+/// before any hashing, even with the right password; without a user or a password the
+/// check runs against a dummy hash (the same cost: answers never tell which accounts
+/// exist); a mismatch counts as a failed login of `email`.
+async fn check_password(
+    state: &CoreState,
+    email: &str,
+    user: Option<&UserRow>,
+    candidate: String,
+) -> Result<bool> {
+    if let Some(until) = db::login_failures::locked_until(&state.pool, email).await? {
+        let seconds = (until - chrono::Utc::now()).num_seconds().max(1);
+        return Err(Error::RateLimited {
+            retry_after_seconds: seconds.unsigned_abs(),
+        });
+    }
+    let stored = user.and_then(|u| u.password_hash.clone());
+    let has_password = stored.is_some();
+    let hash = stored.unwrap_or_else(|| password::dummy_hash().to_owned());
+    let matches = hashing(move || password::verify(&candidate, &hash)).await? && has_password;
+    if !matches {
+        let mut conn = state.pool.acquire().await?;
+        db::login_failures::record_failure(&mut conn, email).await?;
+    }
+    Ok(matches)
 }
 
 async fn hash_password(pass: password::Password) -> Result<String> {
