@@ -33,6 +33,9 @@ pub struct AuthSettings {
     /// Days a refresh token stays valid unused (each use starts a new one).
     #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
     pub refresh_ttl_days: i64,
+    /// Days a session lasts at most, however often it is refreshed: then log in again.
+    #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
+    pub session_max_days: i64,
     /// PEM (PKCS#8) Ed25519 private key signing the tokens; takes precedence over the file.
     #[serde(default)]
     pub signing_key_pem: Option<SecretString>,
@@ -53,6 +56,7 @@ impl SubgraphSettings for Settings {
         builder
             .set_default("auth.token_ttl_seconds", 900)?
             .set_default("auth.refresh_ttl_days", 30)?
+            .set_default("auth.session_max_days", 90)?
             .set_default("auth.invitation_ttl_days", 7)
     }
 }
@@ -82,6 +86,7 @@ impl Settings {
             audience: subgraph_kit::settings::DEFAULT_AUDIENCE.into(),
             token_ttl_seconds: 900,
             refresh_ttl_days: 30,
+            session_max_days: 90,
             signing_key_pem: Some(signing_key),
             signing_key_file: None,
             invitation_ttl_days: 7,
@@ -111,5 +116,6 @@ mod tests {
         assert_eq!(settings.service.events.live_prefix, "crm.live");
         assert_eq!(settings.service.auth.token_ttl_seconds, 900);
         assert_eq!(settings.service.auth.refresh_ttl_days, 30);
+        assert_eq!(settings.service.auth.session_max_days, 90);
     }
 }

@@ -39,7 +39,10 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         pool: pool.clone(),
         issuer: issuer.clone(),
         invitation_ttl: chrono::Duration::days(auth.invitation_ttl_days),
-        refresh_ttl: chrono::Duration::days(auth.refresh_ttl_days),
+        sessions: crate::ops::session::Lifetimes {
+            refresh: chrono::Duration::days(auth.refresh_ttl_days),
+            session: chrono::Duration::days(auth.session_max_days),
+        },
     };
     let jwks = issuer.jwks().clone();
     let routes = Router::new()

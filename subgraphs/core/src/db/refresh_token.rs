@@ -19,6 +19,7 @@ pub struct FamilyRow {
     pub id: Uuid,
     pub user_id: Uuid,
     pub organisation_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -76,7 +77,7 @@ pub async fn lock_token(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn lock_family(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<FamilyRow>> {
     sqlx::query_as(
-        "select id, user_id, organisation_id, revoked_at from refresh_families
+        "select id, user_id, organisation_id, created_at, revoked_at from refresh_families
          where id = $1 for update",
     )
     .bind(id)

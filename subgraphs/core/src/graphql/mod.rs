@@ -27,8 +27,8 @@ pub struct CoreState {
     pub pool: PgPool,
     pub issuer: Arc<TokenIssuer>,
     pub invitation_ttl: Duration,
-    /// How long a refresh token stays valid unused.
-    pub refresh_ttl: Duration,
+    /// How long refresh tokens and sessions last.
+    pub sessions: crate::ops::session::Lifetimes,
 }
 
 #[derive(MergedObject, Default)]

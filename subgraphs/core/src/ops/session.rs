@@ -23,6 +23,13 @@ pub struct RefreshToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// How long things last: a refresh token unused, and a session however often refreshed.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub refresh: Duration,
+    pub session: Duration,
+}
+
 /// The prefix of refresh tokens: recognisable in a leak scanner, never a JWT.
 const PREFIX: &str = "crm_rt_";
 
@@ -35,18 +42,22 @@ pub async fn start(
     conn: &mut PgConnection,
     user_id: Uuid,
     organisation_id: Option<Uuid>,
-    ttl: Duration,
+    lifetimes: Lifetimes,
 ) -> Result<RefreshToken> {
     let family_id = Uuid::now_v7();
     db::refresh_token::insert_family(&mut *conn, family_id, user_id, organisation_id).await?;
-    issue(conn, family_id, ttl).await
+    issue(conn, family_id, Utc::now() + lifetimes.refresh).await
 }
 
-async fn issue(conn: &mut PgConnection, family_id: Uuid, ttl: Duration) -> Result<RefreshToken> {
+/// A new token of `family_id`, valid until `expires_at`.
+async fn issue(
+    conn: &mut PgConnection,
+    family_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<RefreshToken> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let secret = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    let expires_at = Utc::now() + ttl;
     db::refresh_token::insert_token(&mut *conn, family_id, &digest(&secret), expires_at).await?;
     Ok(RefreshToken { secret, expires_at })
 }
@@ -59,17 +70,24 @@ pub struct Rotated {
     pub next: RefreshToken,
 }
 
-/// Exchanges `secret` for the next token of its family, in the caller's transaction.
+/// Exchanges `secret` for the next token of its family, in the caller's transaction; the
+/// next one expires after `lifetimes.refresh`, never after the session's end.
 /// Refused (`SessionEnded`) when unknown, expired or revoked; a token used before revokes
 /// its whole family (someone holds a copy); a membership that ended revokes it too.
-pub async fn rotate(conn: &mut PgConnection, secret: &str, ttl: Duration) -> Result<Rotated> {
+pub async fn rotate(
+    conn: &mut PgConnection,
+    secret: &str,
+    lifetimes: Lifetimes,
+) -> Result<Rotated> {
     let Some(token) = db::refresh_token::lock_token(&mut *conn, &digest(secret)).await? else {
         return Err(Error::SessionEnded);
     };
     let Some(family) = db::refresh_token::lock_family(&mut *conn, token.family_id).await? else {
         return Err(Error::SessionEnded);
     };
-    if family.revoked_at.is_some() || token.expires_at <= Utc::now() {
+    let now = Utc::now();
+    let session_ends = family.created_at + lifetimes.session;
+    if family.revoked_at.is_some() || token.expires_at <= now || session_ends <= now {
         return Err(Error::SessionEnded);
     }
     if token.used_at.is_some() {
@@ -98,7 +116,7 @@ pub async fn rotate(conn: &mut PgConnection, secret: &str, ttl: Duration) -> Res
         }
     };
     db::refresh_token::mark_used(&mut *conn, token.id).await?;
-    let next = issue(conn, family.id, ttl).await?;
+    let next = issue(conn, family.id, (now + lifetimes.refresh).min(session_ends)).await?;
     Ok(Rotated { user, active, next })
 }
 

@@ -210,13 +210,14 @@ async fn a_token_minted_while_its_session_is_revoked_is_dead_with_it() {
     let pool = &app.core_db.pool;
     // A rotation in flight: it holds its family and has minted the next token, uncommitted.
     let mut rotation = pool.begin().await.unwrap();
-    let rotated = subgraph_core::ops::session::rotate(
-        &mut rotation,
-        &owner.refresh_token,
-        chrono::Duration::days(1),
-    )
-    .await
-    .unwrap();
+    let lifetimes = subgraph_core::ops::session::Lifetimes {
+        refresh: chrono::Duration::days(1),
+        session: chrono::Duration::days(2),
+    };
+    let rotated =
+        subgraph_core::ops::session::rotate(&mut rotation, &owner.refresh_token, lifetimes)
+            .await
+            .unwrap();
     // Meanwhile the password changes: every session of the user is revoked.
     let user_id: uuid::Uuid = owner.user_id.parse().unwrap();
     let revoking = tokio::spawn({
@@ -244,4 +245,34 @@ async fn a_token_minted_while_its_session_is_revoked_is_dead_with_it() {
     assert_eq!(revoking.await.unwrap().unwrap(), 1);
     let refused = refresh(&app, &rotated.next.secret).await;
     assert_eq!(refused.error_code(), "UNAUTHENTICATED", "{}", refused.body);
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_maximum_lifetime_however_often_refreshed() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    let (_, token) = next(&refresh(&app, &owner.refresh_token).await);
+    // The session began 89 days ago: still alive, but its next token ends with it.
+    sqlx::query("update refresh_families set created_at = now() - interval '89 days'")
+        .execute(&app.core_db.pool)
+        .await
+        .unwrap();
+    let last = refresh(&app, &token).await;
+    let until: chrono::DateTime<chrono::Utc> = last.data()["refreshSession"]["refreshExpiresAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let left = until - chrono::Utc::now();
+    assert!(
+        left <= chrono::Duration::days(1) && left > chrono::Duration::hours(23),
+        "{left}"
+    );
+    // Ninety days in, it is over.
+    sqlx::query("update refresh_families set created_at = now() - interval '90 days'")
+        .execute(&app.core_db.pool)
+        .await
+        .unwrap();
+    let (_, token) = next(&last);
+    assert_eq!(refresh(&app, &token).await.error_code(), "UNAUTHENTICATED");
 }

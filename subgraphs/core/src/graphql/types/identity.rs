@@ -372,7 +372,7 @@ impl IdentityMutation {
     ) -> Result<AuthPayload> {
         let (state, _) = parts(ctx);
         let mut tx = state.pool.begin().await?;
-        let rotated = session::rotate(&mut tx, refresh_token.trim(), state.refresh_ttl).await;
+        let rotated = session::rotate(&mut tx, refresh_token.trim(), state.sessions).await;
         // A refusal may have revoked a family: that is kept.
         let session::Rotated { user, active, next } = match rotated {
             Ok(rotated) => rotated,
@@ -505,7 +505,7 @@ async fn auth_payload(
         conn,
         user.id,
         active.as_ref().map(|(org, _)| org.id),
-        state.refresh_ttl,
+        state.sessions,
     )
     .await?;
     payload(state, user, active, refresh)
