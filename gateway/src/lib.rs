@@ -4,6 +4,10 @@
 //! health) is hive-router's; this crate only adds what the CRM needs,
 //! GraphiQL included: the router's laboratory loads from a CDN, ours is in the binary.
 
+// ntex's middleware types nest deeply: a release build of the library needs this as much
+// as the binary does (main.rs).
+#![recursion_limit = "256"]
+
 /// Composing subgraph SDLs into the supergraph, with graphql-composition's quirks handled.
 pub mod composition;
 /// Static pages (offline GraphiQL) served from the binary.
