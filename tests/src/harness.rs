@@ -100,6 +100,7 @@ impl Stack {
             core.service(&engagement_db),
             &core.base_url,
             smtp_port,
+            core.mail_key.to_pem(),
         );
         let engagement = start(
             subgraph_engagement::startup::build(settings, Some(engagement_db.pool.clone())).await,

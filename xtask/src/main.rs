@@ -229,6 +229,10 @@ impl DevStack {
         core.service.database.url = database("core").into();
         core.service.events.nats_url.clone_from(&nats_url);
         core.service.auth.signing_key_pem = Some(signing_key);
+        let mail_key = dev_mail_key()?;
+        if core.service.auth.mail_sealing_key_file.is_none() {
+            core.service.auth.mail_sealing_key_pem = Some(mail_key.sealing_key().to_pem().into());
+        }
         let core = start(subgraph_core::startup::build(core, None).await, "core")?;
         let jwks_url = format!("{}/.well-known/jwks.json", core.base_url);
         let local = |service: &mut ServiceSettings, name: &str| {
@@ -239,6 +243,9 @@ impl DevStack {
         let mut engagement = subgraph_engagement::config::Settings::load()?;
         local(&mut engagement.service, "engagement");
         engagement.directory.core_url.clone_from(&core.base_url);
+        if engagement.email.opening_key_file.is_none() {
+            engagement.email.opening_key_pem = Some(mail_key.to_pem());
+        }
         let (mail_catcher, mail) = dev_mail(&mut engagement.email).await?;
         let engagement = start(
             subgraph_engagement::startup::build(engagement, None).await,
@@ -451,6 +458,23 @@ fn dev_signing_key() -> anyhow::Result<secrecy::SecretString> {
     Ok(secrecy::SecretString::from(std::fs::read_to_string(
         key_path,
     )?))
+}
+
+/// The development mail key (engagement opens what core seals with its public half),
+/// generated into `.dev/` on first use.
+fn dev_mail_key() -> anyhow::Result<subgraph_kit::sealed::OpeningKey> {
+    let key_path = Path::new(".dev/mail-opening-key.pem");
+    if !key_path.exists() {
+        std::fs::create_dir_all(".dev")?;
+        let key = subgraph_kit::sealed::OpeningKey::generate();
+        std::fs::write(
+            key_path,
+            secrecy::ExposeSecret::expose_secret(&key.to_pem()),
+        )?;
+        println!("generated a development mail key in {}", key_path.display());
+    }
+    let pem = secrecy::SecretString::from(std::fs::read_to_string(key_path)?);
+    Ok(subgraph_kit::sealed::OpeningKey::from_pem(&pem)?)
 }
 
 /// Where development e-mail goes. A relay configured on this machine that does not answer

@@ -45,6 +45,14 @@ pub struct AuthSettings {
     /// Days an invitation stays valid.
     #[serde(deserialize_with = "subgraph_kit::settings::lenient")]
     pub invitation_ttl_days: i64,
+    /// PEM X25519 public key of the mailer (engagement): the secrets its e-mails carry
+    /// (invitation links) cross the bus sealed with it. Not a secret; takes precedence over
+    /// the file.
+    #[serde(default)]
+    pub mail_sealing_key_pem: Option<SecretString>,
+    /// File holding that PEM key.
+    #[serde(default)]
+    pub mail_sealing_key_file: Option<PathBuf>,
 }
 
 impl SubgraphSettings for Settings {
@@ -63,22 +71,25 @@ impl SubgraphSettings for Settings {
 
 impl Settings {
     /// Core on a free port over `database_url`, signing with `signing_key`, its tokens valid
-    /// `token_ttl_seconds`.
+    /// `token_ttl_seconds`, sealing mail secrets with `mail_sealing_key` (PEM).
     pub fn for_tests(
         database_url: &str,
         signing_key: SecretString,
+        mail_sealing_key: SecretString,
         token_ttl_seconds: i64,
         events: EventsSettings,
     ) -> Self {
-        Self::local(0, database_url, signing_key, events).with_token_ttl(token_ttl_seconds)
+        Self::local(0, database_url, signing_key, mail_sealing_key, events)
+            .with_token_ttl(token_ttl_seconds)
     }
 
-    /// Core on loopback `port` over `database_url`, signing with `signing_key`, with the
-    /// default token and invitation lifetimes.
+    /// Core on loopback `port` over `database_url`, signing with `signing_key`, sealing mail
+    /// secrets with `mail_sealing_key` (PEM), with the default token and invitation lifetimes.
     pub fn local(
         port: u16,
         database_url: &str,
         signing_key: SecretString,
+        mail_sealing_key: SecretString,
         events: EventsSettings,
     ) -> Self {
         let auth = AuthSettings {
@@ -90,6 +101,8 @@ impl Settings {
             signing_key_pem: Some(signing_key),
             signing_key_file: None,
             invitation_ttl_days: 7,
+            mail_sealing_key_pem: Some(mail_sealing_key),
+            mail_sealing_key_file: None,
         };
         Self {
             service: ServiceSettings::local(port, database_url, auth, events),

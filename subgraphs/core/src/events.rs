@@ -37,11 +37,10 @@ pub enum CoreEvent<'a> {
         name: &'a str,
         owner_id: Uuid,
     },
-    /// Someone was invited. The token is the invitation's secret, for the e-mail that
-    /// carries it: consumers must not log or store it.
+    /// Someone was invited; the invitation's token travels sealed for the mailer.
     MemberInvited {
         invitation: &'a InvitationRow,
-        token: &'a str,
+        sealed_token: String,
     },
     /// A member's role changed.
     MemberRoleChanged {
@@ -213,14 +212,17 @@ async fn record_member(
     event: CoreEvent<'_>,
 ) -> Result<()> {
     match event {
-        CoreEvent::MemberInvited { invitation, token } => {
+        CoreEvent::MemberInvited {
+            invitation,
+            sealed_token,
+        } => {
             let payload = contract::MemberInvited {
                 invitation_id: invitation.id,
                 email: invitation.email.clone(),
                 role: member_role(invitation.role),
                 invited_by: invitation.invited_by,
                 expires_at: invitation.expires_at,
-                token: token.to_owned(),
+                sealed_token,
             };
             record_event(tx, &payload, invitation.organisation_id, correlation, None).await
         }

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::{routing::get, Json, Router};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenPolicy,
     runtime::{App, Subgraph},
+    sealed::{read_pem, SealingKey},
 };
 
 use crate::{
@@ -21,10 +22,19 @@ use crate::{
 /// Builds core over `pool` (tests hand in a fresh database) or its configured database.
 ///
 /// # Errors
-/// When the signing key is missing or unusable, or the database or NATS is unreachable.
+/// When the signing or mail key is missing or unusable, or the database or NATS is unreachable.
 pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<App> {
     let auth = &settings.service.auth;
     let issuer = Arc::new(token_issuer(auth)?);
+    let mail = SealingKey::from_pem(
+        read_pem(
+            auth.mail_sealing_key_pem.as_ref(),
+            auth.mail_sealing_key_file.as_deref(),
+            "CORE__AUTH__MAIL_SEALING_KEY_FILE",
+        )?
+        .expose_secret(),
+    )
+    .context("auth.mail_sealing_key")?;
     let verifier = issuer.verifier()?;
     let subgraph = Subgraph::connect(
         "core",
@@ -38,6 +48,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     let state = CoreState {
         pool: pool.clone(),
         issuer: issuer.clone(),
+        mail,
         invitation_ttl: chrono::Duration::days(auth.invitation_ttl_days),
         sessions: crate::ops::session::Lifetimes {
             refresh: chrono::Duration::days(auth.refresh_ttl_days),

@@ -42,12 +42,19 @@ pub struct EmailSettings {
     pub max_attempts: i32,
     /// First retry delay in seconds; doubled after each failure (capped at an hour).
     pub retry_delay_seconds: u64,
+    /// PEM X25519 private key opening the secrets messages carry sealed (invitation links;
+    /// core holds its public half); takes precedence over the file.
+    #[serde(default)]
+    pub opening_key_pem: Option<secrecy::SecretString>,
+    /// File holding that PEM key.
+    #[serde(default)]
+    pub opening_key_file: Option<std::path::PathBuf>,
 }
 
 impl EmailSettings {
     /// A plain SMTP relay on this machine (a development catcher such as Mailpit on 1025, or
-    /// a test's sink), retrying after `retry_delay_seconds`.
-    pub fn local(smtp_port: u16, retry_delay_seconds: u64) -> Self {
+    /// a test's sink), retrying after `retry_delay_seconds`, opening secrets with `key` (PEM).
+    pub fn local(smtp_port: u16, retry_delay_seconds: u64, key: secrecy::SecretString) -> Self {
         Self {
             smtp_host: "127.0.0.1".into(),
             smtp_port,
@@ -58,6 +65,8 @@ impl EmailSettings {
             app_url: "http://localhost:3000".into(),
             max_attempts: 5,
             retry_delay_seconds,
+            opening_key_pem: Some(key),
+            opening_key_file: None,
         }
     }
 }
@@ -89,14 +98,20 @@ impl SubgraphSettings for Settings {
 
 impl Settings {
     /// Engagement over `service`, its directory reading through to `core_url`, its e-mail to
-    /// an SMTP relay on this machine's `smtp_port`, retried at once.
-    pub fn for_tests(service: ServiceSettings, core_url: &str, smtp_port: u16) -> Self {
+    /// an SMTP relay on this machine's `smtp_port`, retried at once, opening secrets with
+    /// `mail_key` (PEM).
+    pub fn for_tests(
+        service: ServiceSettings,
+        core_url: &str,
+        smtp_port: u16,
+        mail_key: secrecy::SecretString,
+    ) -> Self {
         Self {
             service,
             directory: DirectorySettings {
                 core_url: core_url.to_owned(),
             },
-            email: EmailSettings::local(smtp_port, 0),
+            email: EmailSettings::local(smtp_port, 0, mail_key),
         }
     }
 }

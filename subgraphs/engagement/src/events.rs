@@ -152,7 +152,7 @@ impl NotificationsHandler {
              Ce lien expire dans quelques jours. Si vous n'attendiez pas cette invitation, \
              ignorez ce message.\n",
             self.app_url.trim_end_matches('/'),
-            invited.token
+            db::email::SECRET_PLACEHOLDER,
         );
         db::email::queue_email(
             &mut *tx,
@@ -163,6 +163,7 @@ impl NotificationsHandler {
                 body_text: &body,
                 template: "invitation",
                 source_event_id: Some(envelope.id),
+                sealed_secret: Some(&invited.sealed_token),
             },
         )
         .await?;
@@ -198,6 +199,7 @@ async fn new_client(
                 body_text: &body,
                 template: "welcome",
                 source_event_id: Some(envelope.id),
+                sealed_secret: None,
             },
         )
         .await?;

@@ -2,7 +2,9 @@
 //! each message's status. Messages are queued in the transaction of what causes them, so a
 //! rolled-back change sends nothing; several mailers share the queue (`skip locked`). A mailer
 //! that dies after the relay accepted a message but before marking it sends it again: delivery
-//! is at least once.
+//! is at least once. A secret a message carries (an invitation link's token) is stored sealed
+//! and opened only here, to send; the row keeps the body with a placeholder, and the sealed
+//! secret is erased once the message is sent or given up.
 
 use std::time::Duration;
 
@@ -14,6 +16,7 @@ use lettre::{
 };
 use secrecy::ExposeSecret;
 use sqlx::{postgres::PgListener, PgPool};
+use subgraph_kit::sealed::OpeningKey;
 use tokio::sync::watch;
 
 use crate::{
@@ -26,10 +29,12 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     settings: EmailSettings,
+    /// Opens the secrets messages carry sealed.
+    key: OpeningKey,
 }
 
 impl Mailer {
-    pub fn new(pool: PgPool, settings: EmailSettings) -> anyhow::Result<Self> {
+    pub fn new(pool: PgPool, settings: EmailSettings, key: OpeningKey) -> anyhow::Result<Self> {
         let host = settings.smtp_host.as_str();
         let mut builder = match settings.smtp_tls {
             SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
@@ -53,6 +58,7 @@ impl Mailer {
             transport: builder.build(),
             from,
             settings,
+            key,
         })
     }
 
@@ -124,13 +130,25 @@ impl Mailer {
             .recipient
             .parse()
             .map_err(|e| (format!("invalid recipient: {e}"), true))?;
+        let body = match &email.sealed_secret {
+            None => email.body_text.clone(),
+            Some(sealed) => {
+                let secret = self
+                    .key
+                    .open(sealed)
+                    .map_err(|e| (format!("cannot open the message's secret: {e}"), true))?;
+                email
+                    .body_text
+                    .replace(db::email::SECRET_PLACEHOLDER, secret.expose_secret())
+            }
+        };
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(email.subject.clone())
             // UTF-8 said outright: without it, readers assume US-ASCII and garble accents.
             .header(ContentType::TEXT_PLAIN)
-            .body(email.body_text.clone())
+            .body(body)
             .map_err(|e| (format!("cannot build the message: {e}"), true))?;
         self.transport
             .send(message)

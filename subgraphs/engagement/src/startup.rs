@@ -2,10 +2,12 @@
 //! the consumer of core's events (directory projection, notifications, e-mail) and the
 //! mailer that sends queued e-mail.
 
+use anyhow::Context;
 use sqlx::PgPool;
 use subgraph_kit::{
     directory::Directory,
     runtime::{App, Subgraph},
+    sealed::{read_pem, OpeningKey},
     server::MembershipCheck,
 };
 
@@ -19,7 +21,7 @@ use crate::{
 /// Builds engagement over `pool` (tests hand in a fresh database) or its configured database.
 ///
 /// # Errors
-/// When the database or NATS is unreachable, or the SMTP settings are unusable.
+/// When the database or NATS is unreachable, or the SMTP settings or mail key are unusable.
 pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<App> {
     let verifier = settings.service.auth.verifier();
     let subgraph = Subgraph::connect(
@@ -45,7 +47,13 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         app_url: settings.email.app_url.clone(),
         directory: directory.handler(),
     };
-    let mailer = Mailer::new(pool, settings.email)?;
+    let key = read_pem(
+        settings.email.opening_key_pem.as_ref(),
+        settings.email.opening_key_file.as_deref(),
+        "ENGAGEMENT__EMAIL__OPENING_KEY_FILE",
+    )?;
+    let key = OpeningKey::from_pem(&key).context("email.opening_key")?;
+    let mailer = Mailer::new(pool, settings.email, key)?;
     subgraph
         .memberships(MembershipCheck::PROJECTED)
         .graphql(build_schema(state), loaders())

@@ -14,7 +14,7 @@ events! {
     SocieteCreated => "societe.created", version 1;
     SocieteUpdated => "societe.updated", version 1;
     SocieteDeleted => "societe.deleted", version 1;
-    MemberInvited => "member.invited", version 1;
+    MemberInvited => "member.invited", version 2;
     MemberJoined => "member.joined", version 1;
     MemberRoleChanged => "member.role_changed", version 1;
     MemberRemoved => "member.removed", version 1;
@@ -154,8 +154,9 @@ pub struct SocieteDeleted {
     pub changed_by: Uuid,
 }
 
-/// Someone was invited. `token` is the invitation's secret, for the e-mail that carries it:
-/// consumers must not log or store it.
+/// Someone was invited. The invitation's token is its secret: it travels sealed for the mailer
+/// alone (`subgraph_kit::sealed`), which opens it only to send the e-mail, never to store it.
+/// Version 2: version 1 carried the token in clear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberInvited {
     pub invitation_id: Uuid,
@@ -163,7 +164,8 @@ pub struct MemberInvited {
     pub role: MemberRole,
     pub invited_by: Uuid,
     pub expires_at: DateTime<Utc>,
-    pub token: String,
+    /// `sealed.v1.…`: the token, sealed with the mailer's key.
+    pub sealed_token: String,
 }
 
 /// Someone joined through an invitation.

@@ -21,6 +21,7 @@ pub mod identifiers;
 pub mod money;
 pub mod pagination;
 pub mod runtime;
+pub mod sealed;
 pub mod server;
 pub mod settings;
 pub mod telemetry;

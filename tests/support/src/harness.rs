@@ -12,6 +12,7 @@ use sqlx::PgPool;
 use subgraph_kit::{
     events::EventsSettings,
     runtime::{App, Running},
+    sealed::OpeningKey,
     settings::{ServiceSettings, VerifySettings},
 };
 use uuid::Uuid;
@@ -32,6 +33,8 @@ pub struct Harness {
     pub events: EventsSettings,
     /// Core's signing key (tests mint special tokens with it).
     pub signing_key: SecretString,
+    /// The mailer's key: core seals e-mailed secrets for it, engagement opens them.
+    pub mail_key: OpeningKey,
     pub core_db: TestDatabase,
     /// `http://127.0.0.1:<port>` of core.
     pub base_url: String,
@@ -61,9 +64,11 @@ impl Harness {
         let core_db = TestDatabase::create(&subgraph_core::MIGRATOR).await;
         let signing_key = subgraph_core::tokens::generate_signing_key_pem()
             .unwrap_or_else(|err| panic!("cannot generate a signing key: {err:#}"));
+        let mail_key = OpeningKey::generate();
         let settings = subgraph_core::config::Settings::for_tests(
             &core_db.url,
             signing_key.clone(),
+            SecretString::from(mail_key.sealing_key().to_pem()),
             ttl_seconds,
             events.clone(),
         );
@@ -72,6 +77,7 @@ impl Harness {
         Self {
             events,
             signing_key,
+            mail_key,
             core_db,
             target: format!("{base_url}/graphql"),
             base_url,

@@ -26,6 +26,8 @@ use types::{
 pub struct CoreState {
     pub pool: PgPool,
     pub issuer: Arc<TokenIssuer>,
+    /// Seals the secrets e-mails carry, for the mailer alone.
+    pub mail: subgraph_kit::sealed::SealingKey,
     pub invitation_ttl: Duration,
     /// How long refresh tokens and sessions last.
     pub sessions: crate::ops::session::Lifetimes,

@@ -131,7 +131,12 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
             )
         );
         assert_eq!(envelope["organisation_id"], owner.organisation_id.as_str());
-        assert_eq!(envelope["version"], 1);
+        let version = if envelope["type"] == "member.invited" {
+            2
+        } else {
+            1
+        };
+        assert_eq!(envelope["version"], version);
     }
     let client_created = &messages[1].2;
     assert_eq!(client_created["correlation_id"], "req-create");
@@ -148,6 +153,18 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
     assert_eq!(messages[2].2["payload"]["client"]["status"], "SUSPENDED");
     assert!(messages[3].2["payload"]["client"]["deleted_at"].is_string());
     assert_eq!(messages[4].2["payload"]["email"], "member@example.fr");
+    // The invitation's token crosses the bus sealed for the mailer, never in clear.
+    let invited = &messages[4].2["payload"];
+    assert!(invited.get("token").is_none(), "{invited}");
+    let sealed = invited["sealed_token"].as_str().unwrap();
+    let opened = app.mail_key.open(sealed).unwrap();
+    assert!(sqlx::query_scalar::<_, bool>(
+        "select exists(select 1 from invitations where token_hash = sha256(convert_to($1, 'UTF8')))"
+    )
+    .bind(secrecy::ExposeSecret::expose_secret(&opened))
+    .fetch_one(&app.core_db.pool)
+    .await
+    .unwrap());
     assert_eq!(messages[5].2["payload"]["role"], "MEMBER");
     assert_eq!(messages[6].2["payload"]["role"], "ADMIN");
     assert_eq!(messages[7].2["payload"]["user_id"], member.user_id.as_str());

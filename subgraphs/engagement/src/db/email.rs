@@ -19,6 +19,9 @@ pub struct EmailRow {
     pub sent_at: Option<DateTime<Utc>>,
     pub source_event_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// The secret the body's [`SECRET_PLACEHOLDER`] stands for, sealed; erased once the
+    /// message is sent or given up.
+    pub sealed_secret: Option<String>,
 }
 
 pub struct NewEmail<'a> {
@@ -28,7 +31,12 @@ pub struct NewEmail<'a> {
     pub body_text: &'a str,
     pub template: &'a str,
     pub source_event_id: Option<Uuid>,
+    /// A secret sealed for the mailer, put where the body says [`SECRET_PLACEHOLDER`].
+    pub sealed_secret: Option<&'a str>,
 }
+
+/// Where a message's secret goes in its body; only the mailer, sending, puts it there.
+pub const SECRET_PLACEHOLDER: &str = "{{secret}}";
 
 /// The channel the mailer listens on; notified at commit.
 pub const CHANNEL: &str = "emails";
@@ -37,8 +45,8 @@ pub const CHANNEL: &str = "emails";
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_email(tx: &mut sqlx::PgConnection, e: NewEmail<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into emails (id, organisation_id, recipient, subject, body_text, template, source_event_id)
-         values ($1, $2, $3, $4, $5, $6, $7)
+        "insert into emails (id, organisation_id, recipient, subject, body_text, template, source_event_id, sealed_secret)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          on conflict (source_event_id, template) where source_event_id is not null do nothing",
     )
     .bind(Uuid::now_v7())
@@ -48,6 +56,7 @@ pub async fn queue_email(tx: &mut sqlx::PgConnection, e: NewEmail<'_>) -> sqlx::
     .bind(e.body_text)
     .bind(e.template)
     .bind(e.source_event_id)
+    .bind(e.sealed_secret)
     .execute(&mut *tx)
     .await?;
     sqlx::query("select pg_notify($1, '')")
@@ -71,7 +80,9 @@ pub async fn lock_due(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<E
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update emails set status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = null where id = $1")
+    sqlx::query("update emails set status = 'SENT', sent_at = now(), attempts = attempts + 1, last_error = null,
+                sealed_secret = null
+         where id = $1")
         .bind(id)
         .execute(db)
         .await?;
@@ -90,6 +101,7 @@ pub async fn mark_failed(
     sqlx::query(
         "update emails set attempts = attempts + 1, last_error = $2,
                 status = case when $3 then 'FAILED' else 'PENDING' end,
+                sealed_secret = case when $3 then null else sealed_secret end,
                 next_attempt_at = now() + make_interval(secs => $4)
          where id = $1",
     )

@@ -45,6 +45,10 @@ impl EngagementProcess {
             .env("ENGAGEMENT__EVENTS__ACK_WAIT_SECONDS", "2")
             .env("ENGAGEMENT__EMAIL__SMTP_PORT", apps.smtp.port.to_string())
             .env("ENGAGEMENT__EMAIL__RETRY_DELAY_SECONDS", "0")
+            .env(
+                "ENGAGEMENT__EMAIL__OPENING_KEY_PEM",
+                secrecy::ExposeSecret::expose_secret(&apps.mail_key.to_pem()),
+            )
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file)

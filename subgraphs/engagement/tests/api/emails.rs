@@ -94,6 +94,98 @@ async fn an_invitation_is_emailed_with_its_link() {
     // Long lines may be folded by quoted-printable encoding: compare without soft breaks.
     let body = messages[0].data.replace("=\n", "");
     assert!(body.contains(&link), "{body}");
+
+    // The token is nowhere but in the e-mail: not in core's outbox, the stream, engagement's
+    // tables (once sent, not even sealed) or its dead letters.
+    wait_for(Duration::from_secs(10), || async {
+        let response = owner.run(EMAILS, json!({"s": "SENT"})).await;
+        (response.data()["emails"].as_array()?.len() == 1).then_some(())
+    })
+    .await
+    .expect("the message is marked sent");
+    let holding = |pool: sqlx::PgPool, table: &'static str| {
+        let token = token.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!(
+                "select count(*) from {table} t where strpos(t::text, $1) > 0"
+            ))
+            .bind(token)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(holding(apps.core_db.pool.clone(), "outbox").await, 0);
+    for table in [
+        "emails",
+        "processed_events",
+        "dead_letters",
+        "notifications",
+    ] {
+        assert_eq!(holding(apps.db.pool.clone(), table).await, 0, "{table}");
+    }
+    let sealed: Option<String> = sqlx::query_scalar("select sealed_secret from emails")
+        .fetch_one(&apps.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(sealed, None, "the sealed secret is erased once sent");
+    let client = async_nats::connect(apps.events.nats_url.as_str())
+        .await
+        .unwrap();
+    let stream = jetstream::new(client)
+        .get_stream(&apps.events.stream)
+        .await
+        .unwrap();
+    let published = stream
+        .get_last_raw_message_by_subject(&apps.events.subject("member.invited"))
+        .await
+        .unwrap();
+    let published = String::from_utf8_lossy(&published.payload).into_owned();
+    assert!(published.contains("sealed.v1."), "{published}");
+    assert!(!published.contains(&token), "{published}");
+}
+
+#[tokio::test]
+async fn a_secret_sealed_for_another_key_fails_the_message_and_is_erased() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let stranger = subgraph_kit::sealed::OpeningKey::generate();
+    let sealed = stranger.sealing_key().seal("not for engagement").unwrap();
+    let organisation: uuid::Uuid = owner.organisation_id.parse().unwrap();
+    let mut tx = apps.db.pool.begin().await.unwrap();
+    subgraph_engagement::db::email::queue_email(
+        &mut tx,
+        subgraph_engagement::db::email::NewEmail {
+            organisation_id: organisation,
+            recipient: "someone@example.fr",
+            subject: "Invitation",
+            body_text: "lien : {{secret}}",
+            template: "invitation",
+            source_event_id: None,
+            sealed_secret: Some(&sealed),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let failed = wait_for(Duration::from_secs(20), || async {
+        let response = owner.run(EMAILS, json!({"s": "FAILED"})).await;
+        let emails = response.data()["emails"].clone();
+        (emails.as_array()?.len() == 1).then_some(emails)
+    })
+    .await
+    .expect("a secret that cannot be opened fails the message at once");
+    assert_eq!(failed[0]["attempts"], 1);
+    assert!(failed[0]["lastError"]
+        .as_str()
+        .unwrap()
+        .contains("cannot open"));
+    let sealed: Option<String> = sqlx::query_scalar("select sealed_secret from emails")
+        .fetch_one(&apps.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(sealed, None);
+    assert!(apps.smtp.messages().is_empty());
 }
 
 #[tokio::test]

@@ -49,6 +49,7 @@ async fn spawn(with_engagement: bool) -> TestApps {
             harness.service(&db),
             &harness.base_url,
             smtp.port,
+            harness.mail_key.to_pem(),
         );
         built = Some(subgraph_engagement::startup::build(settings, Some(db.pool.clone())).await);
     }

@@ -180,9 +180,13 @@ impl MemberMutation {
                 err.into()
             }
         })?;
+        let sealed_token = state
+            .mail
+            .seal(&token)
+            .map_err(|e| Error::internal(e.to_string()))?;
         let invited = CoreEvent::MemberInvited {
             invitation: &row,
-            token: &token,
+            sealed_token,
         };
         events::record(&mut tx, &request.request_id, invited).await?;
         tx.commit().await?;
