@@ -58,7 +58,7 @@ async fn every_subgraph_creates_the_kit_tables_identically() {
     let expected = shape(&reference.pool).await;
     assert_eq!(
         expected.iter().filter(|l| l.starts_with("column")).count(),
-        8 + 4 + 8,
+        9 + 4 + 8,
         "the reference has every column: {expected:#?}"
     );
     let subgraphs: [(&str, &Migrator); 4] = [

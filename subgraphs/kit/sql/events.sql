@@ -11,11 +11,15 @@ create table outbox (
     envelope         jsonb not null,
     created_at       timestamptz not null,
     published_at     timestamptz,
+    -- Times the bus refused this row (not counting outages), and why last.
     attempts         integer not null default 0,
-    last_error       text
+    last_error       text,
+    -- Set when the relay gave up on the row (refused as too large, or too often): it is
+    -- passed over, so one bad row never holds back the others; an operator retries it.
+    parked_at        timestamptz
 );
 -- The relay's queue: unpublished rows in order.
-create index outbox_pending_idx on outbox (created_at, id) where published_at is null;
+create index outbox_pending_idx on outbox (created_at, id) where published_at is null and parked_at is null;
 
 -- Bookkeeping of durable event consumers (subgraph_kit::consumer): which events each consumer
 -- has processed (written in the handler's transaction: the idempotency guard), and the ones
@@ -27,6 +31,8 @@ create table processed_events (
     processed_at  timestamptz not null default now(),
     primary key (consumer, event_id)
 );
+-- Purged once older than the stream keeps events (nothing can be redelivered then).
+create index processed_events_age_idx on processed_events (processed_at);
 
 create table dead_letters (
     consumer     text not null,

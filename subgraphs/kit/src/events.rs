@@ -108,9 +108,32 @@ pub async fn record_event<E: Event>(
     Ok(())
 }
 
+/// The largest event the outbox takes, serialised: half of NATS's default 1 MiB payload limit,
+/// so that an event recorded can always be published.
+pub const MAX_EVENT_BYTES: usize = 512 * 1024;
+
 /// Writes `envelope` to the outbox inside the caller's transaction.
+///
+/// # Errors
+/// `VALIDATION` when the event would exceed [`MAX_EVENT_BYTES`] (the change is too big to
+/// announce: nothing is written), or the database's error.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<()> {
+pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> Result<(), crate::error::Error> {
+    let size = serde_json::to_vec(envelope)
+        .map_err(|e| crate::error::Error::internal(format!("cannot serialise an event: {e}")))?
+        .len();
+    if size > MAX_EVENT_BYTES {
+        return Err(crate::error::Error::invalid(
+            "input",
+            format!(
+                "this change is too large to record ({} KiB as a {} event; at most {} KiB): \
+                 make it smaller, with fewer or shorter lines",
+                size.div_ceil(1024),
+                envelope.event_type,
+                MAX_EVENT_BYTES / 1024
+            ),
+        ));
+    }
     let json = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query!(
         "insert into outbox (id, organisation_id, event_type, envelope, created_at)
@@ -172,6 +195,43 @@ pub struct DrainReport {
     pub published: usize,
     /// Of those, how many JetStream had already stored (dropped by its dedupe window).
     pub duplicates: usize,
+    /// Rows the bus refused for good, now parked.
+    pub parked: usize,
+}
+
+/// Times the bus may refuse a row (an outage is not a refusal) before the relay parks it.
+pub const MAX_REFUSALS: i32 = 5;
+
+/// Why a row was not published.
+enum Failure {
+    /// The bus is away or slow (not connected, no stream, no ack in time): the row waits,
+    /// and so does everything after it, in order.
+    Outage(anyhow::Error),
+    /// The bus answered and refused this row; `permanent` when trying again cannot help
+    /// (larger than the server takes).
+    Refused {
+        error: anyhow::Error,
+        permanent: bool,
+    },
+}
+
+impl Failure {
+    fn of(err: jetstream::context::PublishError) -> Self {
+        use jetstream::context::PublishErrorKind as Kind;
+        match err.kind() {
+            Kind::TimedOut | Kind::BrokenPipe | Kind::StreamNotFound | Kind::MaxAckPending => {
+                Failure::Outage(err.into())
+            }
+            Kind::MaxPayloadExceeded => Failure::Refused {
+                error: err.into(),
+                permanent: true,
+            },
+            Kind::WrongLastMessageId | Kind::WrongLastSequence | Kind::Other => Failure::Refused {
+                error: err.into(),
+                permanent: false,
+            },
+        }
+    }
 }
 
 /// Publishes outbox rows to JetStream until `shutdown` turns true.
@@ -264,27 +324,41 @@ impl Relay {
         }
     }
 
-    /// Deletes rows published longer ago than the stream keeps events: past that, JetStream
-    /// is the record.
+    /// Deletes outbox rows published longer ago than the stream keeps events (past that,
+    /// JetStream is the record), and consumers' idempotency records twice as old (no event
+    /// that old can be delivered again).
     pub async fn purge_published(&self) -> sqlx::Result<u64> {
         let days = i32::try_from(self.settings.retention_days).unwrap_or(i32::MAX);
-        let done = sqlx::query!(
+        let outbox = sqlx::query!(
             "delete from outbox where published_at < now() - make_interval(days => $1)",
             days,
         )
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected())
+        let processed = sqlx::query!(
+            "delete from processed_events where processed_at < now() - make_interval(days => $1)",
+            days.saturating_mul(2),
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(outbox.rows_affected() + processed.rows_affected())
     }
 
-    /// Publishes every pending row, batch after batch.
+    /// Publishes every pending row, batch after batch. A row the bus refuses is retried on
+    /// later drains and parked after [`MAX_REFUSALS`] (at once when it can never fit), and
+    /// the rows after it go on; during an outage every row waits, in order.
+    ///
+    /// # Errors
+    /// When the database is unreachable, or the bus is away or refused a row not parked yet
+    /// (the caller backs off).
     pub async fn drain(&self) -> anyhow::Result<DrainReport> {
         let mut report = DrainReport::default();
         loop {
             let mut tx = self.pool.begin().await?;
             let rows = sqlx::query_as!(
                 OutboxRow,
-                "select id, event_type, envelope from outbox where published_at is null
+                "select id, event_type, envelope from outbox
+                 where published_at is null and parked_at is null
                  order by created_at, id limit $1 for update skip locked",
                 self.batch,
             )
@@ -294,66 +368,111 @@ impl Relay {
                 tx.commit().await?;
                 return Ok(report);
             }
-            // Send the whole batch, then collect the acknowledgements in order.
-            let mut pending = Vec::with_capacity(rows.len());
-            let mut failure = None;
-            for row in &rows {
-                let mut headers = HeaderMap::new();
-                headers.insert("Nats-Msg-Id", row.id.to_string().as_str());
-                let body = serde_json::to_vec(&row.envelope)?;
-                match self
-                    .js
-                    .publish_with_headers(
-                        self.settings.subject(&row.event_type),
-                        headers,
-                        body.into(),
-                    )
-                    .await
-                {
-                    Ok(ack) => pending.push((row.id, ack)),
-                    Err(err) => {
-                        failure = Some((row.id, anyhow::Error::from(err)));
-                        break;
-                    }
-                }
-            }
-            let mut published = Vec::with_capacity(pending.len());
-            for (id, ack) in pending {
-                match ack.await {
-                    Ok(ack) => {
-                        // The server already had this id: a relay published it and died before
-                        // marking it. Harmless, but worth knowing.
-                        if ack.duplicate {
-                            report.duplicates += 1;
-                        }
-                        published.push(id);
-                    }
-                    Err(err) => {
-                        failure.get_or_insert((id, anyhow::Error::from(err)));
-                        break;
-                    }
-                }
-            }
+            let (published, failure) = self.publish(&rows, &mut report).await;
             sqlx::query!(
                 "update outbox set published_at = now() where id = any($1)",
                 &published[..],
             )
             .execute(&mut *tx)
             .await?;
-            if let Some((id, err)) = &failure {
-                sqlx::query!(
-                    "update outbox set attempts = attempts + 1, last_error = $2 where id = $1",
-                    id,
-                    format!("{err:#}"),
-                )
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
             report.published += published.len();
-            if let Some((_, err)) = failure {
-                return Err(err.context("publishing to JetStream"));
+            let outcome = match failure {
+                None => None,
+                Some((id, Failure::Outage(err))) => {
+                    sqlx::query!(
+                        "update outbox set last_error = $2 where id = $1",
+                        id,
+                        format!("{err:#}"),
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    Some(err.context("publishing to JetStream"))
+                }
+                Some((id, Failure::Refused { error, permanent })) => {
+                    let parked = sqlx::query_scalar!(
+                        r#"update outbox set attempts = attempts + 1, last_error = $2,
+                               parked_at = case when $3 or attempts + 1 >= $4 then now() end
+                           where id = $1
+                           returning parked_at is not null as "parked!""#,
+                        id,
+                        format!("{error:#}"),
+                        permanent,
+                        MAX_REFUSALS,
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if parked {
+                        report.parked += 1;
+                        tracing::error!(event = %id, error = %format!("{error:#}"), "the bus refuses this event: parked, the relay goes on");
+                        None
+                    } else {
+                        Some(error.context("JetStream refused an event"))
+                    }
+                }
+            };
+            tx.commit().await?;
+            if let Some(err) = outcome {
+                return Err(err);
             }
         }
+    }
+
+    /// Sends `rows` in order, then collects their acknowledgements: the ids stored, and the
+    /// first row that failed (those after it wait for the next drain).
+    async fn publish(
+        &self,
+        rows: &[OutboxRow],
+        report: &mut DrainReport,
+    ) -> (Vec<Uuid>, Option<(Uuid, Failure)>) {
+        let mut pending = Vec::with_capacity(rows.len());
+        let mut failure = None;
+        for row in rows {
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", row.id.to_string().as_str());
+            let body = match serde_json::to_vec(&row.envelope) {
+                Ok(body) => body,
+                Err(err) => {
+                    let error = anyhow::Error::from(err).context("the envelope does not serialise");
+                    failure = Some((
+                        row.id,
+                        Failure::Refused {
+                            error,
+                            permanent: true,
+                        },
+                    ));
+                    break;
+                }
+            };
+            let subject = self.settings.subject(&row.event_type);
+            match self
+                .js
+                .publish_with_headers(subject, headers, body.into())
+                .await
+            {
+                Ok(ack) => pending.push((row.id, ack)),
+                Err(err) => {
+                    failure = Some((row.id, Failure::of(err)));
+                    break;
+                }
+            }
+        }
+        let mut published = Vec::with_capacity(pending.len());
+        for (id, ack) in pending {
+            match ack.await {
+                Ok(ack) => {
+                    // The server already had this id: a relay published it and died before
+                    // marking it. Harmless, but worth knowing.
+                    if ack.duplicate {
+                        report.duplicates += 1;
+                    }
+                    published.push(id);
+                }
+                Err(err) => {
+                    failure = Some((id, Failure::of(err)));
+                    break;
+                }
+            }
+        }
+        (published, failure)
     }
 }

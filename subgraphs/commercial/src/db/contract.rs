@@ -356,6 +356,27 @@ pub async fn find_line(
         .await
 }
 
+/// Lines a contract may have: its `contract.signed` event, which carries them, stays well
+/// within the bus's event size.
+pub const MAX_LINES: usize = 100;
+
+/// How many lines a contract has.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn count_lines(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    contract_id: Uuid,
+) -> sqlx::Result<usize> {
+    let count: i64 = sqlx::query_scalar(
+        "select count(*) from contract_lines where organisation_id = $1 and contract_id = $2",
+    )
+    .bind(organisation_id)
+    .bind(contract_id)
+    .fetch_one(db)
+    .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 #[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn delete_line(
     db: impl PgExecutor<'_>,

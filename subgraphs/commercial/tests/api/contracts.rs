@@ -439,3 +439,64 @@ async fn contracts_are_listed_newest_first_and_filtered() {
         json!([{"reference": "B-1", "lines": [{"product": {"sku": "P1"}}]}, {"reference": "A-1", "lines": [{"product": {"sku": "P1"}}]}])
     );
 }
+
+#[tokio::test]
+async fn a_contract_stays_within_what_its_events_can_carry() {
+    let apps = spawn_apps().await;
+    let owner = apps.sign_up("owner@example.fr", "Acme").await;
+    let client = create_client(&owner, "Dupont SA").await;
+    apps.wait_caught_up().await;
+    let product = active_product(&owner, "P1", "10", "20").await;
+    // Each line's description is 2,000 characters of 3 bytes: 100 lines make a 600 kB event.
+    let line = json!({"productId": product, "quantity": "1", "description": "€".repeat(2000)});
+    let create = |reference: &str, lines: usize| {
+        json!({"input": {
+            "reference": reference, "title": "T", "clientId": client,
+            "startDate": "2026-01-01", "billingFrequency": "MONTHLY",
+            "lines": vec![line.clone(); lines],
+        }})
+    };
+    let refused = owner.run(CREATE, create("TOO-MANY", 101)).await;
+    assert_eq!(refused.error_code(), "VALIDATION");
+    assert_eq!(refused.errors()[0]["extensions"]["field"], "lines");
+
+    let created = owner.run(CREATE, create("HEAVY", 100)).await;
+    let id = created.data()["createContract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let added = owner
+        .run(
+            "mutation($id: ID!, $input: ContractLineInput!) { addContractLine(contractId: $id, input: $input) { id } }",
+            json!({"id": id, "input": {"productId": product, "quantity": "1"}}),
+        )
+        .await;
+    assert_eq!(added.error_code(), "VALIDATION", "a 101st line is refused");
+
+    let signed = sign(&owner, &id).await;
+    assert_eq!(signed.error_code(), "VALIDATION");
+    assert!(
+        signed.errors()[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too large"),
+        "{:?}",
+        signed.errors()
+    );
+    assert!(apps.recorded("contract.signed").await.is_empty());
+    let status = owner
+        .run(
+            "query($id: ID!) { contract(id: $id) { status lines { id } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        status.data()["contract"]["status"],
+        "DRAFT",
+        "nothing changed"
+    );
+    assert_eq!(
+        status.data()["contract"]["lines"].as_array().unwrap().len(),
+        100
+    );
+}

@@ -279,3 +279,83 @@ async fn concurrent_relays_publish_each_event_exactly_once() {
         .collect();
     assert_eq!(ordered.len(), 300);
 }
+
+/// An envelope of `organisation` with a payload of about `bytes` bytes.
+fn envelope_of(organisation: Uuid, bytes: usize) -> Envelope {
+    Envelope {
+        id: Uuid::now_v7(),
+        event_type: "test.happened".into(),
+        version: 1,
+        organisation_id: organisation,
+        occurred_at: chrono::Utc::now(),
+        correlation_id: None,
+        causation_id: None,
+        trace_context: None,
+        payload: json!({"text": "x".repeat(bytes)}),
+    }
+}
+
+#[tokio::test]
+async fn an_event_the_bus_refuses_is_parked_and_the_next_ones_go_on() {
+    let app = spawn_app().await;
+    // A 2 MiB row (written past `record`'s size check, as by an older version): larger than
+    // the server's payload limit, so NATS can never take it.
+    let oversized = envelope_of(Uuid::new_v4(), 2 * 1024 * 1024);
+    sqlx::query(
+        "insert into outbox (id, organisation_id, event_type, envelope, created_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(oversized.id)
+    .bind(oversized.organisation_id)
+    .bind(&oversized.event_type)
+    .bind(serde_json::to_value(&oversized).unwrap())
+    .bind(oversized.occurred_at)
+    .execute(&app.core_db.pool)
+    .await
+    .unwrap();
+    // Another organisation's change, recorded after it.
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    let messages = wait_for_messages(&app.events, 1).await;
+    assert_eq!(messages[0].2["type"], "organisation.created");
+    assert_eq!(
+        messages[0].2["organisation_id"],
+        owner.organisation_id.as_str()
+    );
+    let (parked, attempts, error): (bool, i32, String) = sqlx::query_as(
+        "select parked_at is not null, attempts, last_error from outbox where id = $1",
+    )
+    .bind(oversized.id)
+    .fetch_one(&app.core_db.pool)
+    .await
+    .unwrap();
+    assert!(parked, "the oversized row is parked");
+    assert_eq!(attempts, 1, "parked at the first refusal: it can never fit");
+    assert!(error.contains("payload"), "{error}");
+    assert_eq!(
+        stream_messages(&app.events).await.len(),
+        1,
+        "only the other organisation's event reached the stream"
+    );
+}
+
+#[tokio::test]
+async fn an_event_too_large_to_publish_is_refused_when_recorded() {
+    let app = spawn_app().await;
+    let mut tx = app.core_db.pool.begin().await.unwrap();
+    let refused = record(
+        &mut tx,
+        &envelope_of(Uuid::new_v4(), subgraph_kit::events::MAX_EVENT_BYTES),
+    )
+    .await;
+    let error = async_graphql::Error::from(refused.unwrap_err());
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .cloned();
+    assert_eq!(code, Some(async_graphql::Value::from("VALIDATION")));
+    assert!(error.message.contains("too large"), "{}", error.message);
+    record(&mut tx, &envelope_of(Uuid::new_v4(), 1000))
+        .await
+        .unwrap();
+}

@@ -303,6 +303,14 @@ impl ContractQuery {
     }
 }
 
+/// The refusal of a line beyond [`db::contract::MAX_LINES`].
+fn too_many_lines(field: &str) -> Error {
+    Error::invalid(
+        field,
+        format!("a contract has at most {} lines", db::contract::MAX_LINES),
+    )
+}
+
 #[derive(Default)]
 pub struct ContractMutation;
 
@@ -317,6 +325,9 @@ impl ContractMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Member)?;
         let org = tenant.organisation_id;
+        if input.lines.len() > db::contract::MAX_LINES {
+            return Err(too_many_lines("lines"));
+        }
         let mut tx = state.pool.begin().await?;
         let fields = contract_fields(&mut tx, (state, request), org, input.contract).await?;
         let mut lines = Vec::with_capacity(input.lines.len());
@@ -392,6 +403,9 @@ impl ContractMutation {
         let id = parse_id("contractId", &contract_id)?;
         let mut tx = state.pool.begin().await?;
         let contract = lock_draft(&mut tx, org, id).await?;
+        if db::contract::count_lines(&mut *tx, org, id).await? >= db::contract::MAX_LINES {
+            return Err(too_many_lines("contractId"));
+        }
         let line = line_fields(&mut tx, org, contract.start_date, "input", input).await?;
         db::contract::insert_line(&mut tx, org, id, &line).await?;
         let row = db::contract::refresh_totals(&mut *tx, org, id).await?;
