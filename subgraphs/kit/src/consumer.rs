@@ -9,7 +9,10 @@
 //!
 //! A handler that keeps failing is retried with growing delays, at most `max_deliver` times;
 //! then (or at once, for a permanent failure) the event is written to `dead_letters`, where
-//! it can be listed and replayed through the same handler once the cause is fixed.
+//! it can be listed and replayed through the same handler once the cause is fixed. A handler
+//! that needs a fact not there yet (a client another consumer has not projected) says
+//! [`HandlerError::NotYet`]: it is retried with a long, capped back-off for as long as
+//! `max_wait` after the event was published, before any dead letter.
 
 use std::{future::Future, time::Duration};
 
@@ -30,6 +33,9 @@ pub enum HandlerError {
     Transient(anyhow::Error),
     /// Retrying will not help (the event cannot be processed as it is): dead-letter it now.
     Permanent(anyhow::Error),
+    /// Something the event depends on has not arrived yet (another consumer lags behind, a
+    /// producer's relay is late): wait for it, minutes if need be.
+    NotYet(anyhow::Error),
 }
 
 impl From<sqlx::Error> for HandlerError {
@@ -70,6 +76,11 @@ impl HandlerError {
     pub fn transient(message: impl std::fmt::Display) -> Self {
         HandlerError::Transient(anyhow::anyhow!("{message}"))
     }
+
+    /// A dependency not there yet, from a message.
+    pub fn not_yet(message: impl std::fmt::Display) -> Self {
+        HandlerError::NotYet(anyhow::anyhow!("{message}"))
+    }
 }
 
 impl From<crate::error::Error> for HandlerError {
@@ -95,6 +106,11 @@ pub struct ConsumerSpec {
     pub max_deliver: i64,
     /// How long a delivery may stay unacknowledged before JetStream redelivers it.
     pub ack_wait: Duration,
+    /// How long after its publication an event may wait for a dependency
+    /// ([`HandlerError::NotYet`]) before it is dead-lettered.
+    pub max_wait: Duration,
+    /// The longest delay between two attempts of an event that waits.
+    pub max_wait_delay: Duration,
 }
 
 impl ConsumerSpec {
@@ -109,6 +125,8 @@ impl ConsumerSpec {
             event_types: event_types.iter().map(|t| (*t).to_owned()).collect(),
             max_deliver: 5,
             ack_wait: Duration::from_secs(30),
+            max_wait: Duration::from_secs(3600),
+            max_wait_delay: Duration::from_secs(120),
         }
     }
 
@@ -123,6 +141,31 @@ impl ConsumerSpec {
         let exponent = u32::try_from(delivered.clamp(1, 10) - 1).unwrap_or(0);
         (Duration::from_millis(200) * 2u32.pow(exponent)).min(Duration::from_secs(60))
     }
+
+    /// Delay before the next attempt of an event waiting for a dependency, after `delivered`
+    /// deliveries: 1 s, doubling, at most `max_wait_delay`.
+    fn wait_delay(&self, delivered: i64) -> Duration {
+        let exponent = u32::try_from(delivered.clamp(1, 16) - 1).unwrap_or(0);
+        (Duration::from_secs(1) * 2u32.pow(exponent)).min(self.max_wait_delay)
+    }
+}
+
+/// One delivery of a message: how many times it was delivered, and how long ago it was
+/// published.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    pub count: i64,
+    pub age: Duration,
+}
+
+impl Delivery {
+    /// The first delivery of a message published just now.
+    pub fn first() -> Self {
+        Self {
+            count: 1,
+            age: Duration::ZERO,
+        }
+    }
 }
 
 /// What processing one event amounted to.
@@ -132,6 +175,8 @@ pub enum Outcome {
     /// Its id was already in `processed_events`.
     AlreadyProcessed,
     Retried,
+    /// Waiting for a dependency: tried again after that delay.
+    Waiting(Duration),
     DeadLettered,
 }
 
@@ -283,12 +328,22 @@ async fn consume<H: Handler>(
                 .map_err(|e| anyhow::anyhow!("cannot acknowledge: {e}"))?;
             continue;
         }
-        let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
-        let outcome = handle_message(pool, spec, handler, &message.payload, delivered).await?;
-        tracing::debug!(consumer = %spec.name, subject = %message.subject, delivered, ?outcome, "event handled");
+        let delivery = match message.info() {
+            Ok(info) => Delivery {
+                count: info.delivered,
+                age: Duration::from_secs(
+                    u64::try_from(Utc::now().timestamp() - info.published.unix_timestamp())
+                        .unwrap_or(0),
+                ),
+            },
+            Err(_) => Delivery::first(),
+        };
+        let outcome = handle_message(pool, spec, handler, &message.payload, delivery).await?;
+        tracing::debug!(consumer = %spec.name, subject = %message.subject, delivered = delivery.count, ?outcome, "event handled");
         let ack = match outcome {
             Outcome::Processed | Outcome::AlreadyProcessed | Outcome::DeadLettered => AckKind::Ack,
-            Outcome::Retried => AckKind::Nak(Some(spec.retry_delay(delivered))),
+            Outcome::Retried => AckKind::Nak(Some(spec.retry_delay(delivery.count))),
+            Outcome::Waiting(delay) => AckKind::Nak(Some(delay)),
         };
         message
             .ack_with(ack)
@@ -305,8 +360,9 @@ pub async fn handle_message<H: Handler>(
     spec: &ConsumerSpec,
     handler: &H,
     payload: &[u8],
-    delivered: i64,
+    delivery: Delivery,
 ) -> anyhow::Result<Outcome> {
+    let delivered = delivery.count;
     let raw: serde_json::Value = match serde_json::from_slice(payload) {
         Ok(raw) => raw,
         Err(err) => {
@@ -354,7 +410,14 @@ pub async fn handle_message<H: Handler>(
             tracing::warn!(consumer = %spec.name, event_id = %event.id, delivered, error = %format!("{err:#}"), "handler failed: will retry");
             Ok(Outcome::Retried)
         }
-        Err(HandlerError::Transient(err) | HandlerError::Permanent(err)) => {
+        Err(HandlerError::NotYet(err)) if delivery.age < spec.max_wait => {
+            let delay = spec.wait_delay(delivered);
+            tracing::info!(consumer = %spec.name, event_id = %event.id, delivered, retry_in = ?delay, reason = %format!("{err:#}"), "event waits for a dependency");
+            Ok(Outcome::Waiting(delay))
+        }
+        Err(
+            HandlerError::Transient(err) | HandlerError::Permanent(err) | HandlerError::NotYet(err),
+        ) => {
             tracing::error!(consumer = %spec.name, event_id = %event.id, delivered, error = %format!("{err:#}"), "handler failed: dead-lettered");
             dead_letter(
                 pool,
@@ -418,9 +481,9 @@ pub async fn replay_dead_letter<H: Handler>(
     let outcome = match process(pool, consumer, handler, &event).await {
         Ok(true) => Outcome::Processed,
         Ok(false) => Outcome::AlreadyProcessed,
-        Err(HandlerError::Transient(err) | HandlerError::Permanent(err)) => {
-            return Err(err.context("the replay failed"))
-        }
+        Err(
+            HandlerError::Transient(err) | HandlerError::Permanent(err) | HandlerError::NotYet(err),
+        ) => return Err(err.context("the replay failed")),
     };
     sqlx::query!(
         "update dead_letters set replayed_at = now() where consumer = $1 and event_id = $2",

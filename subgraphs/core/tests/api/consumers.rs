@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
     },
     time::Duration,
@@ -31,6 +31,8 @@ enum Behaviour {
     Hang,
     FailTransiently,
     FailPermanently,
+    /// Needs a fact that arrives when `ready` turns true.
+    WaitUntilReady,
 }
 
 #[derive(Clone)]
@@ -38,6 +40,7 @@ struct Recorder {
     behaviour: Behaviour,
     calls: Arc<AtomicUsize>,
     started: Arc<Notify>,
+    ready: Arc<AtomicBool>,
 }
 
 impl Recorder {
@@ -46,6 +49,7 @@ impl Recorder {
             behaviour,
             calls: Arc::default(),
             started: Arc::default(),
+            ready: Arc::default(),
         }
     }
 }
@@ -94,6 +98,8 @@ impl Handler for Recorder {
             Behaviour::FailPermanently => {
                 Err(HandlerError::Permanent(anyhow::anyhow!("no such template")))
             }
+            Behaviour::WaitUntilReady if self.ready.load(Ordering::SeqCst) => Ok(()),
+            Behaviour::WaitUntilReady => Err(HandlerError::not_yet("client not known yet")),
         }
     }
 }
@@ -332,7 +338,7 @@ async fn an_unreadable_message_is_dead_lettered_not_dropped() {
         &spec("test-unreadable"),
         &handler,
         b"not json",
-        1,
+        consumer::Delivery::first(),
     )
     .await
     .unwrap();
@@ -343,4 +349,84 @@ async fn an_unreadable_message_is_dead_lettered_not_dropped() {
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].envelope["raw"], "not json");
     assert_eq!(handler.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_event_waiting_for_a_dependency_outlasts_max_deliver_and_is_applied_once_it_comes() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let waiting = Recorder::new(Behaviour::WaitUntilReady);
+    let spec = ConsumerSpec {
+        max_wait_delay: Duration::from_millis(100),
+        ..spec("test-waiting")
+    };
+    let max_deliver = usize::try_from(spec.max_deliver).unwrap();
+    let (stop, task) = start(&app, &client, spec, waiting.clone());
+    publish(&js, &app.events, &event()).await;
+    wait_until("the event was tried twice max_deliver times", async || {
+        waiting.calls.load(Ordering::SeqCst) > 2 * max_deliver
+    })
+    .await;
+    assert!(
+        consumer::list_dead_letters(&app.core_db.pool, "test-waiting")
+            .await
+            .unwrap()
+            .is_empty(),
+        "a dependency not there yet is no reason to give up"
+    );
+    assert_eq!(effects(&app.core_db.pool).await, 0);
+    waiting.ready.store(true, Ordering::SeqCst);
+    wait_until("the event is applied", async || {
+        effects(&app.core_db.pool).await == 1
+    })
+    .await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    assert!(
+        consumer::list_dead_letters(&app.core_db.pool, "test-waiting")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_event_that_waited_longer_than_max_wait_is_dead_lettered() {
+    let app = spawn_app().await;
+    sqlx::query("create table test_effects (event_id uuid not null)")
+        .execute(&app.core_db.pool)
+        .await
+        .unwrap();
+    let waiting = Recorder::new(Behaviour::WaitUntilReady);
+    let spec = spec("test-waited");
+    let payload = serde_json::to_vec(&event()).unwrap();
+    let young = consumer::Delivery {
+        count: 50,
+        age: spec.max_wait - Duration::from_secs(1),
+    };
+    let outcome = consumer::handle_message(&app.core_db.pool, &spec, &waiting, &payload, young)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Waiting(spec.max_wait_delay),
+        "the delay is capped"
+    );
+    let old = consumer::Delivery {
+        count: 51,
+        age: spec.max_wait,
+    };
+    let outcome = consumer::handle_message(&app.core_db.pool, &spec, &waiting, &payload, old)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::DeadLettered);
+    let letters = consumer::list_dead_letters(&app.core_db.pool, "test-waited")
+        .await
+        .unwrap();
+    assert_eq!(letters.len(), 1);
+    assert!(
+        letters[0].error.contains("not known yet"),
+        "{}",
+        letters[0].error
+    );
 }

@@ -28,18 +28,16 @@ pub async fn draft_from_contract(
 ) -> Result<(), HandlerError> {
     let org = event.organisation_id;
     let c = &signed.contract;
-    // Events can arrive before core's: a client or société not known yet is retried.
+    // Events can arrive before core's: a client or société not known yet is waited for.
     let client = db::directory::find_client(&mut *tx, org, c.client_id)
         .await?
-        .ok_or_else(|| HandlerError::transient(format!("client {} not known yet", c.client_id)))?;
+        .ok_or_else(|| HandlerError::not_yet(format!("client {} not known yet", c.client_id)))?;
     let societe_id = match c.societe_id {
         Some(id) => id,
         None => match db::directory::societes_of(&mut *tx, org).await? {
             Societes::One(id) => id,
             Societes::None => {
-                return Err(HandlerError::transient(
-                    "the organisation has no société yet",
-                ))
+                return Err(HandlerError::not_yet("the organisation has no société yet"))
             }
             Societes::Several => {
                 return Err(HandlerError::permanent(
