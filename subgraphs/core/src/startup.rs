@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::{routing::get, Json, Router};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenPolicy,
     runtime::{App, Subgraph},
-    sealed::{read_pem, SealingKey},
+    sealed::{missing_key, SealingKey},
+    settings::read_pem,
 };
 
 use crate::{
@@ -30,7 +31,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         read_pem(
             auth.mail_sealing_key_pem.as_ref(),
             auth.mail_sealing_key_file.as_deref(),
-            "CORE__AUTH__MAIL_SEALING_KEY_FILE",
+            &missing_key("CORE__AUTH__MAIL_SEALING_KEY_FILE"),
         )?
         .expose_secret(),
     )
@@ -87,17 +88,12 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
 }
 
 fn token_issuer(auth: &AuthSettings) -> anyhow::Result<TokenIssuer> {
-    let pem = match (&auth.signing_key_pem, &auth.signing_key_file) {
-        (Some(pem), _) => pem.clone(),
-        (None, Some(path)) => SecretString::from(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the signing key file {}", path.display()))?,
-        ),
-        (None, None) => anyhow::bail!(
-            "no token signing key: set CORE__AUTH__SIGNING_KEY_FILE to a PKCS#8 Ed25519 PEM file \
-             (`cargo xtask dev` generates one in .dev/)"
-        ),
-    };
+    let pem = read_pem(
+        auth.signing_key_pem.as_ref(),
+        auth.signing_key_file.as_deref(),
+        "no token signing key: set CORE__AUTH__SIGNING_KEY_FILE to a PKCS#8 Ed25519 PEM file \
+         (`cargo xtask dev` generates one in .dev/)",
+    )?;
     TokenIssuer::from_pem(
         &pem,
         TokenPolicy {

@@ -7,8 +7,9 @@ use sqlx::PgPool;
 use subgraph_kit::{
     directory::Directory,
     runtime::{App, Subgraph},
-    sealed::{read_pem, OpeningKey},
+    sealed::{missing_key, OpeningKey},
     server::MembershipCheck,
+    settings::read_pem,
 };
 
 use crate::{
@@ -50,7 +51,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     let key = read_pem(
         settings.email.opening_key_pem.as_ref(),
         settings.email.opening_key_file.as_deref(),
-        "ENGAGEMENT__EMAIL__OPENING_KEY_FILE",
+        &missing_key("ENGAGEMENT__EMAIL__OPENING_KEY_FILE"),
     )?;
     let key = OpeningKey::from_pem(&key).context("email.opening_key")?;
     let mailer = Mailer::new(pool, settings.email, key)?;

@@ -119,9 +119,10 @@ pub const MAX_EVENT_BYTES: usize = 512 * 1024;
 /// announce: nothing is written), or the database's error.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> Result<(), crate::error::Error> {
-    let size = serde_json::to_vec(envelope)
-        .map_err(|e| crate::error::Error::internal(format!("cannot serialise an event: {e}")))?
-        .len();
+    // Serialised once: measured, then stored as the jsonb it parses into.
+    let json = serde_json::to_string(envelope)
+        .map_err(|e| crate::error::Error::internal(format!("cannot serialise an event: {e}")))?;
+    let size = json.len();
     if size > MAX_EVENT_BYTES {
         return Err(crate::error::Error::invalid(
             "input",
@@ -134,10 +135,9 @@ pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> Result<(), cr
             ),
         ));
     }
-    let json = serde_json::to_value(envelope).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query!(
         "insert into outbox (id, organisation_id, event_type, envelope, created_at)
-         values ($1, $2, $3, $4, $5)",
+         values ($1, $2, $3, $4::text::jsonb, $5)",
         envelope.id,
         envelope.organisation_id,
         envelope.event_type,

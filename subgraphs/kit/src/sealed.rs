@@ -128,27 +128,12 @@ impl OpeningKey {
     }
 }
 
-/// The PEM of a key given inline (`pem`) or in a file (`file`), inline first; `setting` names
-/// the file setting in the error when neither is given.
-///
-/// # Errors
-/// When neither is set, or the file cannot be read.
-pub fn read_pem(
-    pem: Option<&SecretString>,
-    file: Option<&std::path::Path>,
-    setting: &str,
-) -> anyhow::Result<SecretString> {
-    use anyhow::Context;
-    match (pem, file) {
-        (Some(pem), _) => Ok(pem.clone()),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map(SecretString::from)
-            .with_context(|| format!("cannot read the key file {}", path.display())),
-        (None, None) => anyhow::bail!(
-            "no mail key: set {setting} to an X25519 PEM file (`openssl genpkey -algorithm \
-             x25519`; `cargo xtask dev` generates one in .dev/)"
-        ),
-    }
+/// What a missing mail key's error says: `setting` names the file setting to set.
+pub fn missing_key(setting: &str) -> String {
+    format!(
+        "no mail key: set {setting} to an X25519 PEM file (`openssl genpkey -algorithm x25519`; \
+         `cargo xtask dev` generates one in .dev/)"
+    )
 }
 
 /// The 32 key bytes of the PEM block `label` whose DER is `prefix` + key.

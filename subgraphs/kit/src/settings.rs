@@ -220,6 +220,24 @@ where
     }
 }
 
+/// A key's PEM, given inline (`pem`) or in a file (`file`), inline first.
+///
+/// # Errors
+/// `missing` when neither is set; the file's error when it cannot be read.
+pub fn read_pem(
+    pem: Option<&secrecy::SecretString>,
+    file: Option<&std::path::Path>,
+    missing: &str,
+) -> anyhow::Result<secrecy::SecretString> {
+    match (pem, file) {
+        (Some(pem), _) => Ok(pem.clone()),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(secrecy::SecretString::from)
+            .with_context(|| format!("cannot read the key file {}", path.display())),
+        (None, None) => anyhow::bail!("{missing}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

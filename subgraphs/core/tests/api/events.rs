@@ -240,17 +240,7 @@ async fn concurrent_relays_publish_each_event_exactly_once() {
     let organisation = Uuid::new_v4();
     let mut tx = app.core_db.pool.begin().await.unwrap();
     for i in 0..300 {
-        let envelope = Envelope {
-            id: Uuid::now_v7(),
-            event_type: "test.happened".into(),
-            version: 1,
-            organisation_id: organisation,
-            occurred_at: chrono::Utc::now(),
-            correlation_id: None,
-            causation_id: None,
-            trace_context: None,
-            payload: json!({"n": i}),
-        };
+        let envelope = test_envelope(organisation, json!({"n": i}));
         record(&mut tx, &envelope).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -280,8 +270,8 @@ async fn concurrent_relays_publish_each_event_exactly_once() {
     assert_eq!(ordered.len(), 300);
 }
 
-/// An envelope of `organisation` with a payload of about `bytes` bytes.
-fn envelope_of(organisation: Uuid, bytes: usize) -> Envelope {
+/// A `test.happened` envelope of `organisation` carrying `payload`.
+fn test_envelope(organisation: Uuid, payload: Value) -> Envelope {
     Envelope {
         id: Uuid::now_v7(),
         event_type: "test.happened".into(),
@@ -291,8 +281,13 @@ fn envelope_of(organisation: Uuid, bytes: usize) -> Envelope {
         correlation_id: None,
         causation_id: None,
         trace_context: None,
-        payload: json!({"text": "x".repeat(bytes)}),
+        payload,
     }
+}
+
+/// An envelope of `organisation` with a payload of about `bytes` bytes.
+fn envelope_of(organisation: Uuid, bytes: usize) -> Envelope {
+    test_envelope(organisation, json!({"text": "x".repeat(bytes)}))
 }
 
 #[tokio::test]
