@@ -10,6 +10,8 @@ pub struct SubgraphEntry {
     /// Default local port (`cargo xtask dev` and the committed supergraph).
     pub port: u16,
     pub sdl: fn() -> String,
+    /// What it does on the bus (its NATS user and permissions).
+    pub bus: &'static subgraph_kit::bus::Bus,
 }
 
 pub const SUBGRAPHS: &[SubgraphEntry] = &[
@@ -17,21 +19,25 @@ pub const SUBGRAPHS: &[SubgraphEntry] = &[
         name: "core",
         port: 4001,
         sdl: subgraph_core::graphql::sdl,
+        bus: &subgraph_core::BUS,
     },
     SubgraphEntry {
         name: "commercial",
         port: 4002,
         sdl: subgraph_commercial::graphql::sdl,
+        bus: &subgraph_commercial::BUS,
     },
     SubgraphEntry {
         name: "finance",
         port: 4003,
         sdl: subgraph_finance::graphql::sdl,
+        bus: &subgraph_finance::BUS,
     },
     SubgraphEntry {
         name: "engagement",
         port: 4004,
         sdl: subgraph_engagement::graphql::sdl,
+        bus: &subgraph_engagement::BUS,
     },
 ];
 
@@ -48,6 +54,16 @@ pub fn sdl_path(name: &str) -> String {
 
 /// The committed supergraph, relative to the repository root.
 pub const SUPERGRAPH_PATH: &str = "schema/supergraph.graphql";
+
+/// The NATS server configuration of a deployment, relative to the repository root.
+pub const NATS_CONFIG_PATH: &str = "compose/nats/nats.conf";
+
+/// The NATS server configuration generated from every subgraph's bus declaration, for the
+/// deployment's stream and subjects (`crm.events`, `CRM_EVENTS`, `crm.live`).
+pub fn nats_config() -> String {
+    let buses: Vec<subgraph_kit::bus::Bus> = SUBGRAPHS.iter().map(|s| *s.bus).collect();
+    subgraph_kit::bus::nats_config(&buses, &subgraph_kit::events::EventsSettings::new(""))
+}
 
 /// Composes the supergraph from the subgraphs' current SDL and default URLs (gateway
 /// deployments override the URLs in the router config).

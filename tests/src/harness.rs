@@ -1,11 +1,14 @@
 //! The end-to-end harness: the shared test harness's core, the other subgraphs in-process
-//! over fresh databases, and the gateway binary over a supergraph, each on a free port.
-//! Everything stops when the `Stack` drops.
+//! over fresh databases, and the gateway binary over a supergraph, each on a free port; the
+//! bus is a NATS server of the stack's own configured as a deployment's (the generated
+//! `nats.conf`: every service as its own user, with its permissions). Everything stops when
+//! the `Stack` drops.
 
 use std::{collections::HashMap, path::PathBuf};
 
 use crm_test_support::{
     harness::{start, Harness},
+    nats::NatsServer,
     GraphqlClient, TestDatabase,
 };
 use serde_json::{json, Value};
@@ -13,7 +16,7 @@ use subgraph_kit::runtime::Running;
 use uuid::Uuid;
 
 use crate::{
-    catalogue::{repo_root, SUPERGRAPH_PATH},
+    catalogue::{nats_config, repo_root, SUBGRAPHS, SUPERGRAPH_PATH},
     gateway::{start_gateway, GatewayProcess},
 };
 
@@ -31,6 +34,8 @@ pub struct Stack {
     pub core: Harness,
     /// Extra subgraphs' URLs by name (tests that add their own).
     pub extra_urls: HashMap<String, String>,
+    /// The stack's NATS server (stopped last).
+    pub nats: NatsServer,
 }
 
 impl std::ops::Deref for Stack {
@@ -94,10 +99,17 @@ impl Stack {
         extra_urls: HashMap<String, String>,
         smtp_port: u16,
     ) -> Self {
-        let core = Harness::start().await;
+        let services: Vec<&str> = SUBGRAPHS.iter().map(|s| s.bus.service).collect();
+        let nats = NatsServer::secured(&nats_config(), &services).await;
+        let core = Harness::start_with(3600, nats.events_for("core")).await;
+        let service = |db: &TestDatabase, name: &str| {
+            let mut service = core.service(db);
+            service.events = nats.events_for(name);
+            service
+        };
         let engagement_db = TestDatabase::create(&subgraph_engagement::MIGRATOR).await;
         let settings = subgraph_engagement::config::Settings::for_tests(
-            core.service(&engagement_db),
+            service(&engagement_db, "engagement"),
             &core.base_url,
             smtp_port,
             core.mail_key.to_pem(),
@@ -107,7 +119,7 @@ impl Stack {
         );
         let commercial_db = TestDatabase::create(&subgraph_commercial::MIGRATOR).await;
         let settings = subgraph_commercial::config::Settings::for_tests(
-            core.service(&commercial_db),
+            service(&commercial_db, "commercial"),
             &core.base_url,
         );
         let commercial = start(
@@ -115,7 +127,7 @@ impl Stack {
         );
         let finance_db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
         let settings = subgraph_finance::config::Settings::for_tests(
-            core.service(&finance_db),
+            service(&finance_db, "finance"),
             &core.base_url,
             std::env::temp_dir().join(format!("crm-finance-documents-{}", finance_db.name)),
         );
@@ -143,6 +155,7 @@ impl Stack {
             gateway,
             core,
             extra_urls,
+            nats,
         }
     }
 
@@ -174,9 +187,7 @@ impl Stack {
     /// # Panics
     /// When NATS is unreachable.
     pub async fn publish_notification_probe(&self, organisation_id: Uuid, user_id: Uuid) {
-        let nats = async_nats::connect(self.events.nats_url.as_str())
-            .await
-            .unwrap_or_else(|err| panic!("NATS: {err}"));
+        let nats = self.nats.client_as("engagement").await;
         let subject = self
             .events
             .live_subject(organisation_id, user_id, "notifications");

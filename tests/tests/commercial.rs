@@ -97,9 +97,7 @@ async fn a_signed_contract_reads_across_subgraphs_and_is_published() {
     assert_eq!(back.data()["contract"]["client"]["name"], "Dupont SA");
 
     // contract.signed is on JetStream, with the organisation.
-    let nats = async_nats::connect(stack.events.nats_url.as_str())
-        .await
-        .unwrap();
+    let nats = stack.nats.client_as(subgraph_kit::bus::OPERATOR).await;
     let js = jetstream::new(nats);
     let subject = stack.events.subject("contract.signed");
     let event = wait_for(Duration::from_secs(20), || async {

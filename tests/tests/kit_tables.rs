@@ -58,7 +58,7 @@ async fn every_subgraph_creates_the_kit_tables_identically() {
     let expected = shape(&reference.pool).await;
     assert_eq!(
         expected.iter().filter(|l| l.starts_with("column")).count(),
-        9 + 4 + 8,
+        9 + 4 + 10,
         "the reference has every column: {expected:#?}"
     );
     let subgraphs: [(&str, &Migrator); 4] = [
@@ -88,7 +88,7 @@ async fn societes(pool: &PgPool) -> Vec<(uuid::Uuid, bool)> {
 #[tokio::test]
 async fn a_read_through_answer_never_overwrites_what_an_event_wrote() {
     use crm_events::directory::{MemberRole, SocieteSnapshot};
-    use subgraph_kit::directory::{is_member, societe_exists, write_member, write_societe};
+    use subgraph_kit::directory::{is_member, societe_exists, write_member, write_societe, Source};
 
     static NONE: Migrator = Migrator::DEFAULT;
     let db = TestDatabase::create(&NONE).await;
@@ -104,18 +104,19 @@ async fn a_read_through_answer_never_overwrites_what_an_event_wrote() {
         siret: None,
         vat_number: None,
     };
+    let at = |minute: i64| Source::Event(chrono::Utc::now() + chrono::Duration::minutes(minute));
     // An answer from core is recorded when nothing is known yet…
-    write_societe(&db.pool, org, &societe, false, true)
+    write_societe(&db.pool, org, &societe, false, Source::ReadThrough)
         .await
         .unwrap();
     assert!(societe_exists(&db.pool, org, societe.societe_id)
         .await
         .unwrap());
     // …the deletion's event wins, and an answer that raced it cannot bring it back.
-    write_societe(&db.pool, org, &societe, true, false)
+    write_societe(&db.pool, org, &societe, true, at(0))
         .await
         .unwrap();
-    write_societe(&db.pool, org, &societe, false, true)
+    write_societe(&db.pool, org, &societe, false, Source::ReadThrough)
         .await
         .unwrap();
     assert!(!societe_exists(&db.pool, org, societe.societe_id)
@@ -124,21 +125,35 @@ async fn a_read_through_answer_never_overwrites_what_an_event_wrote() {
     assert_eq!(societes(&db.pool).await, vec![(societe.societe_id, true)]);
 
     let user = uuid::Uuid::new_v4();
-    write_member(&db.pool, org, user, None, false)
+    write_member(&db.pool, org, user, None, at(2))
         .await
         .unwrap();
-    write_member(&db.pool, org, user, Some(MemberRole::Admin), true)
-        .await
-        .unwrap();
+    write_member(
+        &db.pool,
+        org,
+        user,
+        Some(MemberRole::Admin),
+        Source::ReadThrough,
+    )
+    .await
+    .unwrap();
     assert!(
         !is_member(&db.pool, org, user).await.unwrap(),
         "a removed member stays removed"
     );
-    write_member(&db.pool, org, user, Some(MemberRole::Member), false)
+    // The role change that came before the removal, delivered again after it.
+    write_member(&db.pool, org, user, Some(MemberRole::Admin), at(1))
+        .await
+        .unwrap();
+    assert!(
+        !is_member(&db.pool, org, user).await.unwrap(),
+        "an older event does not resurrect a removed member"
+    );
+    write_member(&db.pool, org, user, Some(MemberRole::Member), at(3))
         .await
         .unwrap();
     assert!(
         is_member(&db.pool, org, user).await.unwrap(),
-        "until an event says they joined"
+        "until a later event says they joined again"
     );
 }

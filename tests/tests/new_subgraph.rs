@@ -32,10 +32,23 @@ mod parcels {
         const PORT: u16 = 4090;
         const SECTIONS: &'static [&'static str] = &[];
 
+        fn database(&self) -> &subgraph_kit::db::DatabaseSettings {
+            &self.service.database
+        }
+
         fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
             Ok(builder)
         }
     }
+
+    // ---- what it does on the bus (its NATS user and permissions) -------------------------
+
+    pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
+        service: "parcels",
+        publishes: &[],
+        consumers: &[],
+        live: false,
+    };
 
     // ---- migrations: the kit's event tables and one of its own --------------------------
 
@@ -110,7 +123,7 @@ mod parcels {
             subgraph_kit::guard::Guard::new(),
         )
         .finish();
-        Subgraph::connect("parcels", &settings.service, &MIGRATOR, pool, verifier)
+        Subgraph::connect(&BUS, &settings.service, &MIGRATOR, pool, verifier)
             .await?
             .graphql(schema, Loaders::new().with::<ParcelLoader>())
             .bind()

@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
-use crm_e2e::catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH};
+use crm_e2e::catalogue::{
+    compose_supergraph, nats_config, repo_root, sdl_path, NATS_CONFIG_PATH, SUBGRAPHS,
+    SUPERGRAPH_PATH,
+};
 
 fn committed(path: &str) -> String {
     std::fs::read_to_string(repo_root().join(path))
@@ -27,5 +30,13 @@ fn the_committed_supergraph_is_what_composition_produces() {
     assert!(
         committed(SUPERGRAPH_PATH) == composed,
         "{SUPERGRAPH_PATH} is out of date: run `cargo xtask schema` and commit the result"
+    );
+}
+
+#[test]
+fn the_committed_nats_configuration_is_what_the_bus_declarations_produce() {
+    assert!(
+        committed(NATS_CONFIG_PATH) == nats_config(),
+        "{NATS_CONFIG_PATH} is out of date: run `cargo xtask schema` and commit the result"
     );
 }

@@ -256,9 +256,7 @@ async fn a_subscription_with_an_invalid_or_expired_token_is_refused() {
 async fn closing_the_socket_releases_the_subscription_on_the_server() {
     let stack = Stack::start().await;
     let (_, subscriber) = subscriber(&stack, "owner@acme.fr", "Acme").await;
-    let nats = async_nats::connect(stack.events.nats_url.as_str())
-        .await
-        .unwrap();
+    let nats = stack.nats.client_as(subgraph_kit::bus::OPERATOR).await;
     let subject = stack.events.live_subject(
         subscriber.organisation_id,
         subscriber.user_id,
@@ -320,9 +318,7 @@ async fn an_sse_subscriber_receives_the_same_events() {
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     let mut body = response.bytes_stream();
-    let nats = async_nats::connect(stack.events.nats_url.as_str())
-        .await
-        .unwrap();
+    let nats = stack.nats.client_as(subgraph_kit::bus::OPERATOR).await;
     let subject = stack
         .events
         .live_subject(organisation_id, user_id, "notifications");
@@ -416,9 +412,7 @@ async fn an_assignee_follows_their_task_live() {
         .unwrap();
 
     // Live once a probe on the member's own task subject comes through.
-    let nats = async_nats::connect(stack.events.nats_url.as_str())
-        .await
-        .unwrap();
+    let nats = stack.nats.client_as(subgraph_kit::bus::OPERATOR).await;
     let subject = stack
         .events
         .live_subject(organisation_id, member_id, "tasks");

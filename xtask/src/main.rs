@@ -5,7 +5,11 @@
 //!   relay answers), prints the GraphiQL URL; `--demo` loads the demo organisation;
 //! - `seed`: loads an organisation at scale into the development databases;
 //! - `test`: runs every test tier against real Postgres and NATS;
-//! - `schema`: exports each subgraph's SDL and composes the supergraph (`--check`: fail on drift).
+//! - `schema`: exports each subgraph's SDL, composes the supergraph and generates the NATS
+//!   server's users and permissions from the subgraphs' bus declarations (`--check`: fail on
+//!   drift);
+//! - `events`: dead letters and parked outbox rows of a development database (list, replay,
+//!   discard, retry): the same commands every subgraph binary takes in a deployment.
 
 #![allow(clippy::print_stdout)] // a command-line tool talks on stdout
 
@@ -16,7 +20,10 @@ use std::{collections::HashMap, io::IsTerminal, path::Path, process::Command, ti
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use crm_e2e::{
-    catalogue::{compose_supergraph, repo_root, sdl_path, SUBGRAPHS, SUPERGRAPH_PATH},
+    catalogue::{
+        compose_supergraph, nats_config, repo_root, sdl_path, NATS_CONFIG_PATH, SUBGRAPHS,
+        SUPERGRAPH_PATH,
+    },
     demo,
     gateway::GatewayProcess,
     seed::{self, Counts, SeedOptions},
@@ -78,7 +85,18 @@ enum Cmd {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
-    /// Write schema/<subgraph>.graphql and schema/supergraph.graphql.
+    /// Dead letters and parked outbox rows of a subgraph's development database.
+    Events {
+        /// The subgraph (core, commercial, finance, engagement).
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(DEV_SUBGRAPHS))]
+        subgraph: String,
+        /// Its database, when not the development one (`postgres://…/crm_<subgraph>`).
+        #[arg(long)]
+        database_url: Option<String>,
+        #[command(subcommand)]
+        command: subgraph_kit::operations::EventsCommand,
+    },
+    /// Write schema/<subgraph>.graphql, schema/supergraph.graphql and compose/nats/nats.conf.
     Schema {
         /// Do not write: fail if the committed files differ from what the code produces.
         #[arg(long)]
@@ -94,7 +112,26 @@ fn main() -> anyhow::Result<()> {
         Cmd::Seed(command) => tokio::runtime::Runtime::new()?.block_on(seed_command(command)),
         Cmd::Test { args } => test(&args),
         Cmd::Schema { check } => schema(check),
+        Cmd::Events {
+            subgraph,
+            database_url,
+            command,
+        } => tokio::runtime::Runtime::new()?.block_on(events(&subgraph, database_url, &command)),
     }
+}
+
+async fn events(
+    subgraph: &str,
+    database_url: Option<String>,
+    command: &subgraph_kit::operations::EventsCommand,
+) -> anyhow::Result<()> {
+    let url = database_url.unwrap_or_else(|| {
+        services::database_url(&services::postgres_url(), &format!("crm_{subgraph}"))
+    });
+    let settings = subgraph_kit::db::DatabaseSettings::new(&url);
+    let pool = subgraph_kit::db::connect(&settings).await?;
+    print!("{}", subgraph_kit::operations::run(&pool, command).await?);
+    Ok(())
 }
 
 /// `cargo` through rustup's proxy (the pinned toolchain), without the per-package variables
@@ -145,6 +182,7 @@ fn schema(check: bool) -> anyhow::Result<()> {
         .map(|s| (sdl_path(s.name), (s.sdl)()))
         .collect();
     files.push((SUPERGRAPH_PATH.to_owned(), compose_supergraph()?));
+    files.push((NATS_CONFIG_PATH.to_owned(), nats_config()));
     let mut drift = Vec::new();
     for (path, content) in files {
         let current = std::fs::read_to_string(&path).unwrap_or_default();

@@ -21,3 +21,21 @@ pub mod startup;
 
 /// Commercial's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/commercial");
+
+/// What commercial does on the bus: contracts' and commissions' events out; core's
+/// directory and finance's payments in.
+pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
+    service: "commercial",
+    publishes: crm_events::commercial::TYPES,
+    consumers: &[
+        (
+            "commercial-directory",
+            <subgraph_kit::directory::DirectoryEvent as crm_events::EventSet>::TYPES,
+        ),
+        (
+            "commercial-payments",
+            <events::PaymentEvent as crm_events::EventSet>::TYPES,
+        ),
+    ],
+    live: false,
+};

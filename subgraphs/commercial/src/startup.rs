@@ -23,7 +23,7 @@ use crate::{
 pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<App> {
     let verifier = settings.service.auth.verifier();
     let subgraph = Subgraph::connect(
-        "commercial",
+        &crate::BUS,
         &settings.service,
         &crate::MIGRATOR,
         pool,

@@ -60,6 +60,10 @@ impl SubgraphSettings for Settings {
     const PORT: u16 = 4001;
     const SECTIONS: &'static [&'static str] = &[];
 
+    fn database(&self) -> &subgraph_kit::db::DatabaseSettings {
+        &self.service.database
+    }
+
     fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
         builder
             .set_default("auth.token_ttl_seconds", 900)?

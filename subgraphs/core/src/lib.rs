@@ -26,6 +26,14 @@ pub mod tokens;
 /// Core's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/core");
 
+/// What core does on the bus: it publishes the directory's events and consumes none.
+pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
+    service: "core",
+    publishes: crm_events::directory::TYPES,
+    consumers: &[],
+    live: false,
+};
+
 /// Core's memberships are the source of truth: a token whose organisation or role is no
 /// longer the caller's is refused (GraphQL and plain routes alike).
 pub const MEMBERSHIPS: subgraph_kit::server::MembershipCheck =

@@ -38,7 +38,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     .context("auth.mail_sealing_key")?;
     let verifier = issuer.verifier()?;
     let subgraph = Subgraph::connect(
-        "core",
+        &crate::BUS,
         &settings.service,
         &crate::MIGRATOR,
         pool,

@@ -84,6 +84,10 @@ impl SubgraphSettings for Settings {
     const PORT: u16 = 4004;
     const SECTIONS: &'static [&'static str] = &["directory", "email"];
 
+    fn database(&self) -> &subgraph_kit::db::DatabaseSettings {
+        &self.service.database
+    }
+
     fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
         builder
             .set_default("email.smtp_host", "127.0.0.1")?

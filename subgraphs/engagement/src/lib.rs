@@ -21,3 +21,15 @@ pub mod startup;
 
 /// Engagement's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/engagement");
+
+/// What engagement does on the bus: core's events in, live notifications out to the
+/// GraphQL subscriptions of every engagement instance; no domain events of its own.
+pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
+    service: "engagement",
+    publishes: &[],
+    consumers: &[(
+        "engagement-notifications",
+        <events::CoreEvent as crm_events::EventSet>::TYPES,
+    )],
+    live: true,
+};

@@ -93,13 +93,36 @@ pub const ALL_TYPES: &[&str] = &[
     finance::PaymentRejected::TYPE,
 ];
 
-/// Implements [`Event`] for payload structs: `events! { Struct => "type.name", version 1; … }`.
+/// Implements [`Event`] for a producer's payload structs, and lists their types as the
+/// module's `TYPES`: `events! { Struct => "type.name", version 1; … }`.
 macro_rules! events {
     ($($payload:ty => $name:literal, version $version:literal;)+) => {
         $(impl $crate::Event for $payload {
             const TYPE: &'static str = $name;
             const VERSION: u32 = $version;
         })+
+
+        /// The event types this module's producer publishes.
+        pub const TYPES: &[&str] = &[$($name),+];
     };
 }
 pub(crate) use events;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_type_has_one_producer() {
+        let mut produced: Vec<&str> = [
+            super::directory::TYPES,
+            super::commercial::TYPES,
+            super::finance::TYPES,
+        ]
+        .concat();
+        let mut all = super::ALL_TYPES.to_vec();
+        produced.sort_unstable();
+        all.sort_unstable();
+        assert_eq!(produced, all);
+        produced.dedup();
+        assert_eq!(produced.len(), all.len());
+    }
+}

@@ -33,6 +33,10 @@ impl SubgraphSettings for Settings {
     const PORT: u16 = 4003;
     const SECTIONS: &'static [&'static str] = &["directory", "documents"];
 
+    fn database(&self) -> &subgraph_kit::db::DatabaseSettings {
+        &self.service.database
+    }
+
     fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
         builder
             .set_default("documents.dir", ".data/finance-documents")?

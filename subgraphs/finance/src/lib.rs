@@ -25,3 +25,21 @@ pub mod storage;
 
 /// Finance's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/finance");
+
+/// What finance does on the bus: invoices' and payments' events out; core's directory and
+/// commercial's signed contracts in.
+pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
+    service: "finance",
+    publishes: crm_events::finance::TYPES,
+    consumers: &[
+        (
+            "finance-directory",
+            <subgraph_kit::directory::DirectoryEvent as crm_events::EventSet>::TYPES,
+        ),
+        (
+            "finance-contracts",
+            <events::ContractEvent as crm_events::EventSet>::TYPES,
+        ),
+    ],
+    live: false,
+};

@@ -3,7 +3,9 @@
 -- A subgraph that projects the directory creates these tables (it may add columns, as
 -- finance does for a client's identity and billing address). Nothing is ever deleted: a
 -- deleted client, société or removed member stays as a `deleted` row (a tombstone), so that
--- a read-through answer that raced the deletion's event cannot bring it back.
+-- a read-through answer that raced the deletion's event cannot bring it back. `event_at` is
+-- when core recorded the event that wrote the row (null: a read-through answer): an older
+-- event arriving late (a redelivery, a replay) never overwrites a newer one.
 
 create table clients (
     organisation_id  uuid not null,
@@ -12,6 +14,7 @@ create table clients (
     name             text not null,
     deleted          boolean not null default false,
     updated_at       timestamptz not null default now(),
+    event_at         timestamptz,
     primary key (organisation_id, id)
 );
 
@@ -21,6 +24,7 @@ create table societes (
     name             text not null,
     deleted          boolean not null default false,
     updated_at       timestamptz not null default now(),
+    event_at         timestamptz,
     primary key (organisation_id, id)
 );
 
@@ -30,5 +34,6 @@ create table members (
     role             text not null check (role in ('VIEWER', 'MEMBER', 'ADMIN', 'OWNER')),
     deleted          boolean not null default false,
     updated_at       timestamptz not null default now(),
+    event_at         timestamptz,
     primary key (organisation_id, user_id)
 );

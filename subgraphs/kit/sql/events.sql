@@ -43,5 +43,10 @@ create table dead_letters (
     attempts     integer not null,
     failed_at    timestamptz not null default now(),
     replayed_at  timestamptz,
+    -- An operator asked for a replay (`events dead-letters replay`): the consumer's own
+    -- process runs its handler again and clears this.
+    replay_requested_at  timestamptz,
+    -- An operator decided the event is not to be applied: kept, never replayed.
+    discarded_at  timestamptz,
     primary key (consumer, event_id)
 );

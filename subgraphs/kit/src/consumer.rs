@@ -9,7 +9,8 @@
 //!
 //! A handler that keeps failing is retried with growing delays, at most `max_deliver` times;
 //! then (or at once, for a permanent failure) the event is written to `dead_letters`, where
-//! it can be listed and replayed through the same handler once the cause is fixed. A handler
+//! it can be listed and replayed through the same handler once the cause is fixed (an
+//! operator asks with `events dead-letters replay`; the consumer's process runs it). A handler
 //! that needs a fact not there yet (a client another consumer has not projected) says
 //! [`HandlerError::NotYet`]: it is retried with a long, capped back-off for as long as
 //! `max_wait` after the event was published, before any dead letter.
@@ -245,12 +246,26 @@ pub async fn run<H: Handler>(
     settings: EventsSettings,
     spec: ConsumerSpec,
     handler: H,
+    shutdown: watch::Receiver<bool>,
+) {
+    let replays = replay_requested(&pool, &spec.name, &handler, shutdown.clone());
+    let deliveries = deliver(&pool, client, &settings, &spec, &handler, shutdown);
+    tokio::join!(replays, deliveries);
+}
+
+/// Handles deliveries, reconnecting with backoff when the consumer is interrupted.
+async fn deliver<H: Handler>(
+    pool: &PgPool,
+    client: async_nats::Client,
+    settings: &EventsSettings,
+    spec: &ConsumerSpec,
+    handler: &H,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let js = jetstream::new(client);
     let mut backoff = Duration::from_millis(200);
     while !*shutdown.borrow() {
-        let session = consume(&pool, &js, &settings, &spec, &handler, &mut shutdown).await;
+        let session = consume(pool, &js, settings, spec, handler, &mut shutdown).await;
         if let Err(err) = session {
             tracing::warn!(consumer = %spec.name, error = %format!("{err:#}"), retry_in = ?backoff, "consumer interrupted");
             tokio::select! {
@@ -338,7 +353,13 @@ async fn consume<H: Handler>(
             },
             Err(_) => Delivery::first(),
         };
-        let outcome = handle_message(pool, spec, handler, &message.payload, delivery).await?;
+        let arrived_as = message
+            .subject
+            .as_str()
+            .strip_prefix(settings.subject_prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('.'));
+        let outcome =
+            handle_message(pool, spec, handler, &message.payload, delivery, arrived_as).await?;
         tracing::debug!(consumer = %spec.name, subject = %message.subject, delivered = delivery.count, ?outcome, "event handled");
         let ack = match outcome {
             Outcome::Processed | Outcome::AlreadyProcessed | Outcome::DeadLettered => AckKind::Ack,
@@ -354,6 +375,10 @@ async fn consume<H: Handler>(
 
 /// Processes one delivery and says what to tell JetStream. Errors only when the database is
 /// unusable (then nothing is acknowledged and the event comes back).
+///
+/// `arrived_as` is the event type the message's subject names: an envelope of another type
+/// is refused (dead-lettered), since the bus lets each producer publish only its own
+/// subjects — the subject, not the envelope, says who sent it.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn handle_message<H: Handler>(
     pool: &PgPool,
@@ -361,6 +386,7 @@ pub async fn handle_message<H: Handler>(
     handler: &H,
     payload: &[u8],
     delivery: Delivery,
+    arrived_as: Option<&str>,
 ) -> anyhow::Result<Outcome> {
     let delivered = delivery.count;
     let raw: serde_json::Value = match serde_json::from_slice(payload) {
@@ -403,6 +429,23 @@ pub async fn handle_message<H: Handler>(
             return Ok(Outcome::DeadLettered);
         }
     };
+    if let Some(subject_type) = arrived_as.filter(|t| *t != event.event_type) {
+        tracing::error!(consumer = %spec.name, event_id = %event.id, event_type = %event.event_type, subject_type, "an event arrived on another type's subject: dead-lettered");
+        dead_letter(
+            pool,
+            &spec.name,
+            &raw,
+            event.id,
+            &event.event_type,
+            &format!(
+                "a {} envelope arrived on the subject of {subject_type}: refused",
+                event.event_type
+            ),
+            delivered,
+        )
+        .await?;
+        return Ok(Outcome::DeadLettered);
+    }
     match process(pool, &spec.name, handler, &event).await {
         Ok(true) => Ok(Outcome::Processed),
         Ok(false) => Ok(Outcome::AlreadyProcessed),
@@ -445,21 +488,27 @@ pub struct DeadLetter {
     pub attempts: i32,
     pub failed_at: DateTime<Utc>,
     pub replayed_at: Option<DateTime<Utc>>,
+    /// An operator asked for a replay, not yet run.
+    pub replay_requested_at: Option<DateTime<Utc>>,
+    pub discarded_at: Option<DateTime<Utc>>,
 }
 
-/// Dead letters of `consumer` not yet replayed, oldest first.
+/// Dead letters of `consumer` neither replayed nor discarded, oldest first.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_dead_letters(pool: &PgPool, consumer: &str) -> sqlx::Result<Vec<DeadLetter>> {
     sqlx::query_as!(
         DeadLetter,
-        "select * from dead_letters where consumer = $1 and replayed_at is null order by failed_at, event_id",
+        "select * from dead_letters
+         where consumer = $1 and replayed_at is null and discarded_at is null
+         order by failed_at, event_id",
         consumer,
     )
     .fetch_all(pool)
     .await
 }
 
-/// Runs the handler again on a dead letter; on success it is marked replayed.
+/// Runs the handler again on a dead letter: on success it is marked replayed; on failure
+/// the error is recorded and the letter stays. Either way an operator's request is answered.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn replay_dead_letter<H: Handler>(
     pool: &PgPool,
@@ -476,21 +525,87 @@ pub async fn replay_dead_letter<H: Handler>(
     .fetch_optional(pool)
     .await?
     .with_context(|| format!("no dead letter {event_id} for {consumer}"))?;
-    let event: Envelope =
-        serde_json::from_value(letter.envelope).context("the dead letter is not an envelope")?;
-    let outcome = match process(pool, consumer, handler, &event).await {
-        Ok(true) => Outcome::Processed,
-        Ok(false) => Outcome::AlreadyProcessed,
-        Err(
-            HandlerError::Transient(err) | HandlerError::Permanent(err) | HandlerError::NotYet(err),
-        ) => return Err(err.context("the replay failed")),
+    let processed = match serde_json::from_value::<Envelope>(letter.envelope) {
+        Ok(event) => process(pool, consumer, handler, &event)
+            .await
+            .map_err(|err| match err {
+                HandlerError::Transient(err)
+                | HandlerError::Permanent(err)
+                | HandlerError::NotYet(err) => err,
+            }),
+        Err(err) => Err(anyhow::Error::new(err).context("the dead letter is not an envelope")),
     };
-    sqlx::query!(
-        "update dead_letters set replayed_at = now() where consumer = $1 and event_id = $2",
-        consumer,
-        event_id,
-    )
-    .execute(pool)
-    .await?;
-    Ok(outcome)
+    match processed {
+        Ok(fresh) => {
+            sqlx::query!(
+                "update dead_letters set replayed_at = now(), replay_requested_at = null
+                 where consumer = $1 and event_id = $2",
+                consumer,
+                event_id,
+            )
+            .execute(pool)
+            .await?;
+            Ok(if fresh {
+                Outcome::Processed
+            } else {
+                Outcome::AlreadyProcessed
+            })
+        }
+        Err(err) => {
+            sqlx::query!(
+                "update dead_letters
+                 set error = $3, attempts = attempts + 1, failed_at = now(), replay_requested_at = null
+                 where consumer = $1 and event_id = $2",
+                consumer,
+                event_id,
+                format!("replay: {err:#}"),
+            )
+            .execute(pool)
+            .await?;
+            Err(err.context("the replay failed"))
+        }
+    }
+}
+
+/// How often a consumer looks for replays an operator asked for.
+const REPLAY_POLL: Duration = Duration::from_secs(2);
+
+/// Replays, in this process, the dead letters of `consumer` an operator asked to replay
+/// (`operations::request_replay`), until `shutdown`.
+async fn replay_requested<H: Handler>(
+    pool: &PgPool,
+    consumer: &str,
+    handler: &H,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let requested = sqlx::query_scalar!(
+            "select event_id from dead_letters
+             where consumer = $1 and replay_requested_at is not null
+               and replayed_at is null and discarded_at is null
+             order by failed_at, event_id",
+            consumer,
+        )
+        .fetch_all(pool)
+        .await;
+        match requested {
+            Ok(ids) => {
+                for id in ids {
+                    match replay_dead_letter(pool, consumer, id, handler).await {
+                        Ok(outcome) => {
+                            tracing::info!(consumer, event_id = %id, ?outcome, "dead letter replayed");
+                        }
+                        Err(err) => {
+                            tracing::warn!(consumer, event_id = %id, error = %format!("{err:#}"), "dead letter replay failed");
+                        }
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(consumer, error = %err, "cannot look for replays"),
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            () = tokio::time::sleep(REPLAY_POLL) => {}
+        }
+    }
 }

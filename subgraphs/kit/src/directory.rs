@@ -13,6 +13,8 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
+use chrono::{DateTime, Utc};
+
 use crm_events::{
     directory::{
         ClientCreated, ClientSnapshot, ClientUpdated, MemberJoined, MemberRemoved, MemberRole,
@@ -172,7 +174,14 @@ impl<H: DirectoryHook> Directory<H> {
         else {
             return Ok(false);
         };
-        write_societe(&mut *conn, organisation_id, &societe, false, true).await?;
+        write_societe(
+            &mut *conn,
+            organisation_id,
+            &societe,
+            false,
+            Source::ReadThrough,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -198,7 +207,7 @@ impl<H: DirectoryHook> Directory<H> {
             organisation_id,
             member.user_id,
             Some(member.role),
-            true,
+            Source::ReadThrough,
         )
         .await?;
         Ok(true)
@@ -265,30 +274,52 @@ impl<H: DirectoryHook> DirectoryHandler<H> {
         event: DirectoryEvent,
     ) -> sqlx::Result<()> {
         let org = envelope.organisation_id;
+        let at = Source::Event(envelope.occurred_at);
         match event {
             DirectoryEvent::OrganisationCreated(e) => {
-                write_member(&mut *tx, org, e.owner_id, Some(MemberRole::Owner), false).await?;
+                write_member(&mut *tx, org, e.owner_id, Some(MemberRole::Owner), at).await?;
             }
             DirectoryEvent::MemberJoined(MemberJoined { user_id, role, .. })
             | DirectoryEvent::MemberRoleChanged(MemberRoleChanged { user_id, role, .. }) => {
-                write_member(&mut *tx, org, user_id, Some(role), false).await?;
+                write_member(&mut *tx, org, user_id, Some(role), at).await?;
             }
             DirectoryEvent::MemberRemoved(e) => {
-                write_member(&mut *tx, org, e.user_id, None, false).await?;
+                write_member(&mut *tx, org, e.user_id, None, at).await?;
             }
             DirectoryEvent::ClientCreated(ClientCreated { client, .. })
             | DirectoryEvent::ClientUpdated(ClientUpdated { client, .. }) => {
-                apply_client(tx, &*self.hook, org, &client).await?;
+                apply_client(tx, &*self.hook, org, &client, envelope.occurred_at).await?;
             }
             DirectoryEvent::SocieteCreated(SocieteCreated { societe, .. })
             | DirectoryEvent::SocieteUpdated(SocieteUpdated { societe, .. }) => {
-                write_societe(&mut *tx, org, &societe, false, false).await?;
+                write_societe(&mut *tx, org, &societe, false, at).await?;
             }
             DirectoryEvent::SocieteDeleted(SocieteDeleted { societe, .. }) => {
-                write_societe(&mut *tx, org, &societe, true, false).await?;
+                write_societe(&mut *tx, org, &societe, true, at).await?;
             }
         }
         Ok(())
+    }
+}
+
+/// Where a projected fact comes from. Events are applied in the order core recorded them,
+/// whatever order they arrive in (a redelivery, a replay): a row written by an event at
+/// `occurred_at` is overwritten only by an event at least as recent. A read-through answer
+/// of core's fills a gap and never overwrites what an event wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Core's event, recorded at this instant.
+    Event(DateTime<Utc>),
+    /// Core's answer to a read-through.
+    ReadThrough,
+}
+
+impl Source {
+    fn event_at(self) -> Option<DateTime<Utc>> {
+        match self {
+            Source::Event(at) => Some(at),
+            Source::ReadThrough => None,
+        }
     }
 }
 
@@ -297,9 +328,12 @@ async fn apply_client<H: DirectoryHook>(
     hook: &H,
     organisation_id: Uuid,
     client: &ClientSnapshot,
+    occurred_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    upsert_client(&mut *tx, organisation_id, client).await?;
-    hook.client_changed(tx, organisation_id, client).await
+    if upsert_client(&mut *tx, organisation_id, client, occurred_at).await? {
+        hook.client_changed(tx, organisation_id, client).await?;
+    }
+    Ok(())
 }
 
 /// Records what core answered, unless an event already wrote the client (events are ordered
@@ -327,46 +361,55 @@ async fn learn_client<H: DirectoryHook>(
     Ok(())
 }
 
+/// Records the client as core's event at `occurred_at` describes it, unless an event at
+/// least as recent already did; returns whether it was written.
 #[tracing::instrument(level = "debug", skip_all, fields(client = %client.client_id))]
 pub async fn upsert_client(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     client: &ClientSnapshot,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "insert into clients (organisation_id, id, name, deleted) values ($1, $2, $3, $4)
+    occurred_at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let written = sqlx::query!(
+        "insert into clients (organisation_id, id, name, deleted, event_at) values ($1, $2, $3, $4, $5)
          on conflict (organisation_id, id)
-         do update set name = excluded.name, deleted = excluded.deleted, updated_at = now()",
+         do update set name = excluded.name, deleted = excluded.deleted, event_at = excluded.event_at,
+                       updated_at = now()
+         where clients.event_at is null or clients.event_at <= excluded.event_at",
         organisation_id,
         client.client_id,
         client.display_name(),
         client.deleted_at.is_some(),
+        occurred_at,
     )
     .execute(db)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(written == 1)
 }
 
-/// Records a société, live (`deleted` false) or as the tombstone of a deleted one; a
-/// read-through (`learned`) never overwrites what an event wrote.
+/// Records a société, live (`deleted` false) or as the tombstone of a deleted one, as
+/// `source` says (see [`Source`]: never over a more recent event's row).
 #[tracing::instrument(level = "debug", skip_all, fields(societe = %societe.societe_id))]
 pub async fn write_societe(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     societe: &SocieteSnapshot,
     deleted: bool,
-    learned: bool,
+    source: Source,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into societes (organisation_id, id, name, deleted) values ($1, $2, $3, $4)
+        "insert into societes (organisation_id, id, name, deleted, event_at) values ($1, $2, $3, $4, $5)
          on conflict (organisation_id, id) do update
-         set name = excluded.name, deleted = excluded.deleted, updated_at = now()
-         where not $5",
+         set name = excluded.name, deleted = excluded.deleted, event_at = excluded.event_at,
+             updated_at = now()
+         where excluded.event_at is not null
+           and (societes.event_at is null or societes.event_at <= excluded.event_at)",
         organisation_id,
         societe.societe_id,
         societe.name,
         deleted,
-        learned,
+        source.event_at(),
     )
     .execute(db)
     .await?;
@@ -374,26 +417,29 @@ pub async fn write_societe(
 }
 
 /// Records a member with `role`, or the tombstone of a removed one (`role` `None`: the last
-/// role known stays, `VIEWER` for a member never seen); a read-through (`learned`) never
-/// overwrites what an event wrote.
+/// role known stays, `VIEWER` for a member never seen), as `source` says (see [`Source`]: a
+/// `member.role_changed` redelivered after the `member.removed` that followed it leaves the
+/// member removed).
 #[tracing::instrument(level = "debug", skip(db))]
 pub async fn write_member(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
     user_id: Uuid,
     role: Option<MemberRole>,
-    learned: bool,
+    source: Source,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into members (organisation_id, user_id, role, deleted)
-         values ($1, $2, coalesce($3, 'VIEWER'), $3 is null)
+        "insert into members (organisation_id, user_id, role, deleted, event_at)
+         values ($1, $2, coalesce($3, 'VIEWER'), $3 is null, $4)
          on conflict (organisation_id, user_id) do update
-         set role = coalesce($3, members.role), deleted = $3 is null, updated_at = now()
-         where not $4",
+         set role = coalesce($3, members.role), deleted = $3 is null, event_at = excluded.event_at,
+             updated_at = now()
+         where excluded.event_at is not null
+           and (members.event_at is null or members.event_at <= excluded.event_at)",
         organisation_id,
         user_id,
         role.map(MemberRole::as_str),
-        learned,
+        source.event_at(),
     )
     .execute(db)
     .await?;

@@ -9,10 +9,11 @@
 //! relay that dies between publish and mark leaves the row for another, whose publish the
 //! dedupe window absorbs, and consumers are idempotent on the event id beyond it.
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use async_nats::{header::HeaderMap, jetstream};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sqlx::{postgres::PgListener, PgConnection, PgPool};
 use tokio::sync::watch;
@@ -45,6 +46,19 @@ pub struct EventsSettings {
     /// (to another instance, or to this one restarted after a crash).
     #[serde(deserialize_with = "crate::settings::lenient")]
     pub ack_wait_seconds: u64,
+    /// The NATS user this service connects as, on a server with authorization (see
+    /// `subgraph_kit::bus`); none on a development server without it.
+    #[serde(default)]
+    pub nats_user: Option<String>,
+    /// That user's password.
+    #[serde(default)]
+    pub nats_password: Option<SecretString>,
+    /// That user's password, from a file (a Docker secret).
+    #[serde(default)]
+    pub nats_password_file: Option<PathBuf>,
+    /// The CA certificate (PEM) that signed the server's: the connection then requires TLS.
+    #[serde(default)]
+    pub nats_tls_ca_file: Option<PathBuf>,
 }
 
 impl EventsSettings {
@@ -57,6 +71,10 @@ impl EventsSettings {
             retention_days: 7,
             live_prefix: "crm.live".into(),
             ack_wait_seconds: 30,
+            nats_user: None,
+            nats_password: None,
+            nats_password_file: None,
+            nats_tls_ca_file: None,
         }
     }
 
@@ -156,14 +174,40 @@ pub async fn record(tx: &mut PgConnection, envelope: &Envelope) -> Result<(), cr
     Ok(())
 }
 
-/// Connects to NATS without waiting for it: the client keeps (re)connecting in the
-/// background, so a subgraph starts and accepts writes while NATS is down.
+/// Connects to NATS as `service` (its user and password when set, TLS when a CA is given,
+/// replies on its own inbox prefix) without waiting for it: the client keeps (re)connecting in
+/// the background, so a subgraph starts and accepts writes while NATS is down.
+///
+/// # Errors
+/// When the address is invalid, or the password file or CA cannot be read.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn connect(settings: &EventsSettings, name: &str) -> anyhow::Result<async_nats::Client> {
-    async_nats::ConnectOptions::new()
-        .name(name)
+pub async fn connect(
+    settings: &EventsSettings,
+    service: &str,
+) -> anyhow::Result<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name(format!("crm-{service}"))
+        .custom_inbox_prefix(crate::bus::inbox_prefix(service))
         .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(2))
+        .connection_timeout(Duration::from_secs(2));
+    if let Some(user) = &settings.nats_user {
+        let password = crate::settings::read_secret(
+            settings.nats_password.as_ref(),
+            settings.nats_password_file.as_deref(),
+            "events.nats_user is set without events.nats_password or events.nats_password_file",
+        )?;
+        options =
+            options.user_and_password(user.clone(), password.expose_secret().trim_end().to_owned());
+    }
+    if let Some(ca) = &settings.nats_tls_ca_file {
+        anyhow::ensure!(
+            ca.is_file(),
+            "the NATS CA certificate {} cannot be read",
+            ca.display()
+        );
+        options = options.add_root_certificates(ca.clone()).require_tls(true);
+    }
+    options
         .connect(settings.nats_url.as_str())
         .await
         .with_context(|| format!("invalid NATS address {}", settings.nats_url))

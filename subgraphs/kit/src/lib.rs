@@ -6,6 +6,7 @@
 //! sociétés and members.
 
 pub mod auth;
+pub mod bus;
 pub mod consumer;
 /// What a list costs the gateway: `@listSize`.
 pub mod cost;
@@ -17,8 +18,11 @@ pub mod graphql;
 pub mod guard;
 /// French company identifiers: SIREN, SIRET, VAT numbers.
 pub mod identifiers;
+/// Prometheus metrics of the event machinery: `/metrics`.
+pub mod metrics;
 /// Money: cent rounding, French VAT rates, totals (shared rules, not domain types).
 pub mod money;
+pub mod operations;
 pub mod pagination;
 pub mod runtime;
 pub mod sealed;

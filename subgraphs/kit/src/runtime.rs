@@ -4,7 +4,7 @@
 //! background tasks and extra routes. A subgraph's `startup.rs` is that declaration.
 //!
 //! ```ignore
-//! let subgraph = Subgraph::connect("commercial", &settings.service, &MIGRATOR, pool, verifier).await?;
+//! let subgraph = Subgraph::connect(&BUS, &settings.service, &MIGRATOR, pool, verifier).await?;
 //! subgraph
 //!     .graphql(schema, loaders)
 //!     .consumer("commercial-payments", PaymentsHandler)
@@ -27,9 +27,11 @@ use tokio::{
 
 use crate::{
     auth::TokenVerifier,
+    bus::Bus,
     consumer::{self, ConsumerSpec, Handler},
     events::{self, EventsSettings, Relay},
     graphql::Loaders,
+    metrics, operations,
     server::{self, GraphqlEndpoint, HttpSettings, MembershipCheck},
     settings::{ServiceSettings, SubgraphSettings},
 };
@@ -40,6 +42,7 @@ type Task = Box<dyn FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Se
 /// A subgraph being assembled: connected, not yet listening.
 pub struct Subgraph {
     name: &'static str,
+    bus: &'static Bus,
     http: HttpSettings,
     events: EventsSettings,
     verifier: TokenVerifier,
@@ -48,17 +51,23 @@ pub struct Subgraph {
     router: Router,
     tasks: Vec<Task>,
     memberships: Option<MembershipCheck>,
+    /// The durable consumers declared, for `/metrics`.
+    consumers: Vec<String>,
+    /// Consumers run but missing from the bus declaration.
+    undeclared: Vec<String>,
 }
 
 impl Subgraph {
     /// Connects to the database (created and migrated with `migrator`, unless `pool` is
-    /// given: tests hand in a fresh, migrated one) and to NATS (without waiting for it: the
-    /// client reconnects in the background, so writes are accepted while NATS is down).
+    /// given: tests hand in a fresh, migrated one) and to NATS as `bus` declares the subgraph
+    /// (without waiting for it: the client reconnects in the background, so writes are
+    /// accepted while NATS is down).
     ///
     /// # Errors
-    /// When the database is unreachable or its migrations fail, or the NATS URL is invalid.
+    /// When the database is unreachable or its migrations fail, or the NATS settings are
+    /// invalid.
     pub async fn connect<A>(
-        name: &'static str,
+        bus: &'static Bus,
         settings: &ServiceSettings<A>,
         migrator: &'static Migrator,
         pool: Option<PgPool>,
@@ -68,9 +77,10 @@ impl Subgraph {
             Some(pool) => pool,
             None => crate::db::connect_and_migrate(&settings.database, migrator).await?,
         };
-        let nats = events::connect(&settings.events, &format!("crm-{name}")).await?;
+        let nats = events::connect(&settings.events, bus.service).await?;
         Ok(Self {
-            name,
+            name: bus.service,
+            bus,
             http: settings.http.clone(),
             events: settings.events.clone(),
             verifier,
@@ -79,6 +89,8 @@ impl Subgraph {
             router: Router::new(),
             tasks: Vec::new(),
             memberships: None,
+            consumers: Vec::new(),
+            undeclared: Vec::new(),
         })
     }
 
@@ -134,9 +146,18 @@ impl Subgraph {
     }
 
     /// Runs `handler` as the durable consumer `name` of its events.
+    ///
+    /// The subgraph's [`Bus`] must declare that consumer hearing those events (the bus's
+    /// permissions, generated from the declaration, would refuse it): else [`Self::bind`]
+    /// fails, in every test that starts the subgraph.
     #[must_use]
     pub fn consumer<H: Handler>(mut self, name: &str, handler: H) -> Self {
         let spec = ConsumerSpec::of::<H>(name).with_ack_wait(&self.events);
+        if !self.bus.declares_consumer(name, &spec.event_types) {
+            self.undeclared
+                .push(format!("{name} hearing {:?}", spec.event_types));
+        }
+        self.consumers.push(spec.name.clone());
         let (pool, nats, events) = (self.pool.clone(), self.nats.clone(), self.events.clone());
         self.tasks.push(Box::new(move |stop| {
             Box::pin(consumer::run(pool, nats, events, spec, handler, stop))
@@ -170,19 +191,33 @@ impl Subgraph {
         self
     }
 
-    /// Binds the listener (port 0 picks a free one) and adds the outbox relay.
+    /// Binds the listener (port 0 picks a free one) and adds the outbox relay and `/metrics`.
     ///
     /// # Errors
-    /// When the address cannot be bound.
+    /// When a consumer is not declared in the subgraph's [`Bus`], or the address cannot be
+    /// bound.
     pub async fn bind(self) -> anyhow::Result<App> {
+        anyhow::ensure!(
+            self.undeclared.is_empty(),
+            "the {} subgraph's BUS does not declare its consumer(s) {}",
+            self.name,
+            self.undeclared.join(", ")
+        );
         let listener = self.http.bind().await?;
         let relay = Relay::new(self.pool.clone(), self.nats.clone(), self.events.clone());
         let mut tasks = self.tasks;
         tasks.insert(0, Box::new(move |stop| Box::pin(relay.run(stop))));
+        let metrics = metrics::router(metrics::Sources {
+            subgraph: self.name,
+            pool: self.pool,
+            nats: self.nats,
+            stream: self.events.stream,
+            consumers: self.consumers,
+        });
         Ok(App {
             name: self.name,
             listener,
-            router: self.http.limit(self.router),
+            router: self.http.limit(self.router.merge(metrics)),
             tasks,
         })
     }
@@ -310,8 +345,25 @@ impl Drop for Running {
     }
 }
 
-/// A subgraph's `main`: telemetry, settings from the environment, `build`, serve until
-/// Ctrl-C or SIGTERM.
+/// A subgraph binary's command line: no command serves; `events …` is for operators.
+#[derive(clap::Parser)]
+#[command(about = "A CRM subgraph: serves its GraphQL API, relays and consumes its events")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Dead letters and parked outbox rows of this subgraph's database.
+    Events {
+        #[command(subcommand)]
+        command: operations::EventsCommand,
+    },
+}
+
+/// A subgraph's `main`: telemetry, settings from the environment, then `build` and serve
+/// until Ctrl-C or SIGTERM — or, given `events …`, that operator command on the database.
 ///
 /// # Errors
 /// When the settings are invalid, the build fails or serving fails.
@@ -321,6 +373,18 @@ where
     F: FnOnce(S, Option<PgPool>) -> Fut,
     Fut: Future<Output = anyhow::Result<App>>,
 {
+    let cli = <Cli as clap::Parser>::parse();
+    if let Some(Command::Events { command }) = cli.command {
+        crate::telemetry::init("warn");
+        let settings = S::load()?;
+        let pool = crate::db::connect(settings.database()).await?;
+        let report = operations::run(&pool, &command).await?;
+        #[allow(clippy::print_stdout)] // the operator's answer
+        {
+            print!("{report}");
+        }
+        return Ok(());
+    }
     crate::telemetry::init("info,sqlx=warn");
     let app = build(S::load()?, None).await?;
     tracing::info!(subgraph = S::NAME, address = %app.local_addr()?, "subgraph listening");

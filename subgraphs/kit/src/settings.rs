@@ -97,6 +97,9 @@ pub trait SubgraphSettings: DeserializeOwned {
     /// Its top-level sections besides `http`, `database`, `auth` and `events`.
     const SECTIONS: &'static [&'static str];
 
+    /// Its database.
+    fn database(&self) -> &DatabaseSettings;
+
     /// Sets the defaults of its own sections (and of `auth` beyond issuer and audience).
     ///
     /// # Errors
@@ -229,11 +232,23 @@ pub fn read_pem(
     file: Option<&std::path::Path>,
     missing: &str,
 ) -> anyhow::Result<secrecy::SecretString> {
-    match (pem, file) {
-        (Some(pem), _) => Ok(pem.clone()),
+    read_secret(pem, file, missing)
+}
+
+/// A secret given inline (`value`) or in a file (`file`, a Docker secret), inline first.
+///
+/// # Errors
+/// `missing` when neither is set; the file's error when it cannot be read.
+pub fn read_secret(
+    value: Option<&secrecy::SecretString>,
+    file: Option<&std::path::Path>,
+    missing: &str,
+) -> anyhow::Result<secrecy::SecretString> {
+    match (value, file) {
+        (Some(value), _) => Ok(value.clone()),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map(secrecy::SecretString::from)
-            .with_context(|| format!("cannot read the key file {}", path.display())),
+            .with_context(|| format!("cannot read {}", path.display())),
         (None, None) => anyhow::bail!("{missing}"),
     }
 }

@@ -107,9 +107,15 @@ impl Harness {
     /// The common settings of another subgraph of this test over `db`: a free port, core's
     /// tokens, the test's events.
     pub fn service(&self, db: &TestDatabase) -> ServiceSettings {
+        self.service_on(&db.url)
+    }
+
+    /// The common settings of a subgraph over the database at `database_url`, verifying
+    /// core's tokens and publishing on the test's stream.
+    pub fn service_on(&self, database_url: &str) -> ServiceSettings {
         ServiceSettings::local(
             0,
-            &db.url,
+            database_url,
             VerifySettings::new(&self.jwks_url()),
             self.events.clone(),
         )
@@ -399,4 +405,36 @@ impl SubgraphApps {
     pub async fn count(&self, table: &str) -> i64 {
         count(&self.db.pool, table).await
     }
+
+    /// The subgraph's `/metrics` page.
+    pub async fn metrics(&self) -> String {
+        metrics(self.url.trim_end_matches("/graphql")).await
+    }
+}
+
+/// Runs an operator's `events …` command (`["dead-letters", "list"]`) on a subgraph's
+/// database and returns what it prints.
+///
+/// # Panics
+/// When the arguments are not a command or the database fails.
+pub async fn operate(pool: &PgPool, args: &[&str]) -> String {
+    let command = subgraph_kit::operations::parse(args).unwrap_or_else(|e| panic!("{e}"));
+    subgraph_kit::operations::run(pool, &command)
+        .await
+        .unwrap_or_else(|e| panic!("events {args:?}: {e:#}"))
+}
+
+/// The `/metrics` page of the subgraph at `base_url`.
+///
+/// # Panics
+/// When the subgraph does not answer it with 200.
+pub async fn metrics(base_url: &str) -> String {
+    let response = reqwest::get(format!("{base_url}/metrics"))
+        .await
+        .unwrap_or_else(|e| panic!("GET /metrics: {e}"));
+    assert_eq!(response.status(), 200, "GET /metrics");
+    response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("GET /metrics body: {e}"))
 }

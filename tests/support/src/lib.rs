@@ -14,6 +14,15 @@ pub use graphql::{GqlResponse, GraphqlClient};
 pub use harness::{Harness, Session, PASSWORD};
 pub use wait::wait_for;
 
+/// The repository root (this crate lives in `tests/support/`).
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default()
+}
+
 /// Runs `work` to completion on a runtime of its own, on a thread of its own: for clean-up in
 /// `Drop`, which cannot await and runs while the test's own runtime is blocked.
 pub(crate) fn block_on_thread(work: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -43,6 +43,10 @@ pub struct NatsServer {
     pub port: u16,
     dir: std::path::PathBuf,
     child: Option<std::process::Child>,
+    /// The users of a server started with [`NatsServer::secured`]: service → password.
+    passwords: Vec<(String, String)>,
+    /// Extra command-line arguments (TLS).
+    args: Vec<std::ffi::OsString>,
 }
 
 impl NatsServer {
@@ -51,18 +55,92 @@ impl NatsServer {
     /// # Panics
     /// When `nats-server` is not installed or does not start.
     pub async fn start() -> Self {
+        let mut server = Self::start_stopped();
+        server.resume().await;
+        server
+    }
+
+    /// One configured as a deployment's (`config`: the generated `nats.conf`, whose users
+    /// are `services` and the operator), each with a password of its own; no anonymous access.
+    ///
+    /// # Panics
+    /// When `nats-server` is not installed or does not start.
+    pub async fn secured(config: &str, services: &[&str]) -> Self {
+        let mut server = Self::start_stopped();
+        std::fs::create_dir_all(&server.dir)
+            .unwrap_or_else(|err| panic!("cannot create {}: {err}", server.dir.display()));
+        std::fs::write(server.dir.join("nats.conf"), config)
+            .unwrap_or_else(|err| panic!("cannot write the NATS configuration: {err}"));
+        server.passwords = services
+            .iter()
+            .copied()
+            .chain([subgraph_kit::bus::OPERATOR])
+            .map(|s| (s.to_owned(), Uuid::new_v4().simple().to_string()))
+            .collect();
+        server.resume().await;
+        server
+    }
+
+    /// One that requires TLS with the certificate and key given (PEM files).
+    ///
+    /// # Panics
+    /// When `nats-server` is not installed or does not start.
+    pub async fn with_tls(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let mut server = Self::start_stopped();
+        server.args = vec![
+            "--tls".into(),
+            "--tlscert".into(),
+            cert.into(),
+            "--tlskey".into(),
+            key.into(),
+        ];
+        server.resume().await;
+        server
+    }
+
+    /// Not started yet: a free port and a storage directory.
+    fn start_stopped() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap_or_else(|err| panic!("no free port: {err}"));
         let dir = std::env::temp_dir().join(format!("nats-test-{}", Uuid::new_v4().simple()));
-        let mut server = Self {
+        Self {
             port,
             dir,
             child: None,
-        };
-        server.resume().await;
-        server
+            passwords: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// A client connected as `user` (a service, or [`subgraph_kit::bus::OPERATOR`]).
+    ///
+    /// # Panics
+    /// When the server has no such user or refuses the connection.
+    pub async fn client_as(&self, user: &str) -> async_nats::Client {
+        subgraph_kit::events::connect(&self.events_for(user), user)
+            .await
+            .unwrap_or_else(|err| panic!("cannot connect as {user}: {err:#}"))
+    }
+
+    /// Events settings for `service` on this server: the deployment's stream and subjects,
+    /// connecting as its user.
+    ///
+    /// # Panics
+    /// When the server has no such user.
+    pub fn events_for(&self, service: &str) -> EventsSettings {
+        let password = self
+            .passwords
+            .iter()
+            .find(|(s, _)| s == service)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_else(|| panic!("the NATS server has no user {service}"));
+        EventsSettings {
+            nats_user: Some(service.to_owned()),
+            nats_password: Some(password.into()),
+            ..EventsSettings::new(&self.url())
+        }
     }
 
     pub fn url(&self) -> String {
@@ -82,12 +160,32 @@ impl NatsServer {
     /// # Panics
     /// When `nats-server` is not installed or does not start.
     pub async fn resume(&mut self) {
-        let child = std::process::Command::new("nats-server")
+        let mut command = std::process::Command::new("nats-server");
+        if !self.passwords.is_empty() {
+            command.arg("-c").arg(self.dir.join("nats.conf"));
+            for (service, password) in &self.passwords {
+                // Quoted: nats-server parses the value, and would read digits as a number.
+                command.env(
+                    subgraph_kit::bus::password_variable(service),
+                    format!("\"{password}\""),
+                );
+            }
+        }
+        std::fs::create_dir_all(&self.dir)
+            .unwrap_or_else(|err| panic!("cannot create {}: {err}", self.dir.display()));
+        let log_path = self.dir.join("nats-server.log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .unwrap_or_else(|err| panic!("cannot write {}: {err}", log_path.display()));
+        let child = command
+            .args(&self.args)
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string()])
             .arg("-sd")
             .arg(&self.dir)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap_or_else(|err| panic!("this test needs nats-server on the PATH: {err}"));
         self.child = Some(child);
@@ -99,8 +197,9 @@ impl NatsServer {
         .await;
         assert!(
             up.is_some(),
-            "nats-server did not start on port {}",
-            self.port
+            "nats-server did not start on port {}:\n{}",
+            self.port,
+            std::fs::read_to_string(&log_path).unwrap_or_default()
         );
     }
 }

@@ -1,5 +1,8 @@
 //! Commission scales and the commissions computed from `payment.received`.
 
+use std::time::Duration;
+
+use crm_test_support::{harness::operate, wait_for};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -273,6 +276,53 @@ async fn a_payment_no_scale_applies_to_is_dead_lettered_for_replay() {
         letters[0].error
     );
     assert_eq!(apps.count("commissions").await, 0);
+    let metrics = apps.metrics().await;
+    assert!(
+        metrics.contains(
+            "crm_dead_letters{subgraph=\"commercial\",consumer=\"commercial-payments\"} 1"
+        ),
+        "{metrics}"
+    );
+
+    // The operator adds the missing scale, lists the dead letter and has it replayed: the
+    // running consumer applies it.
+    owner
+        .run(
+            CREATE_SCALE,
+            json!({"code": "old", "input": terms("10", "2025-01-01")}),
+        )
+        .await
+        .data();
+    let listed = operate(&apps.db.pool, &["dead-letters", "list"]).await;
+    assert!(
+        listed.contains(&event.id.to_string()) && listed.contains("commercial-payments"),
+        "{listed}"
+    );
+    let asked = operate(
+        &apps.db.pool,
+        &["dead-letters", "replay", &event.id.to_string()],
+    )
+    .await;
+    assert_eq!(asked, "1 dead letter(s) to be replayed by their consumer\n");
+    wait_for(Duration::from_secs(20), || async {
+        (apps.count("commissions").await == 1).then_some(())
+    })
+    .await
+    .expect("the replayed payment gets its commission");
+    assert_eq!(
+        operate(&apps.db.pool, &["dead-letters", "list"]).await,
+        "no dead letters\n"
+    );
+    let metrics = apps.metrics().await;
+    assert!(
+        metrics.contains(
+            "crm_dead_letters{subgraph=\"commercial\",consumer=\"commercial-payments\"} 0"
+        ),
+        "{metrics}"
+    );
+    // Replayed once: a second request finds nothing open.
+    let again = operate(&apps.db.pool, &["dead-letters", "replay", "--all"]).await;
+    assert_eq!(again, "0 dead letter(s) to be replayed by their consumer\n");
 }
 
 #[tokio::test]

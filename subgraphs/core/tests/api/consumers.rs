@@ -11,7 +11,7 @@ use std::{
 
 use async_nats::{header::HeaderMap, jetstream};
 use crm_events::{event_set, Event};
-use crm_test_support::wait_for;
+use crm_test_support::{harness::operate, wait_for};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use subgraph_kit::{
@@ -339,6 +339,7 @@ async fn an_unreadable_message_is_dead_lettered_not_dropped() {
         &handler,
         b"not json",
         consumer::Delivery::first(),
+        None,
     )
     .await
     .unwrap();
@@ -404,9 +405,10 @@ async fn an_event_that_waited_longer_than_max_wait_is_dead_lettered() {
         count: 50,
         age: spec.max_wait - Duration::from_secs(1),
     };
-    let outcome = consumer::handle_message(&app.core_db.pool, &spec, &waiting, &payload, young)
-        .await
-        .unwrap();
+    let outcome =
+        consumer::handle_message(&app.core_db.pool, &spec, &waiting, &payload, young, None)
+            .await
+            .unwrap();
     assert_eq!(
         outcome,
         Outcome::Waiting(spec.max_wait_delay),
@@ -416,7 +418,7 @@ async fn an_event_that_waited_longer_than_max_wait_is_dead_lettered() {
         count: 51,
         age: spec.max_wait,
     };
-    let outcome = consumer::handle_message(&app.core_db.pool, &spec, &waiting, &payload, old)
+    let outcome = consumer::handle_message(&app.core_db.pool, &spec, &waiting, &payload, old, None)
         .await
         .unwrap();
     assert_eq!(outcome, Outcome::DeadLettered);
@@ -428,5 +430,148 @@ async fn an_event_that_waited_longer_than_max_wait_is_dead_lettered() {
         letters[0].error.contains("not known yet"),
         "{}",
         letters[0].error
+    );
+}
+
+#[tokio::test]
+async fn an_operator_discards_or_replays_dead_letters_and_the_consumer_runs_them() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let pool = &app.core_db.pool;
+    let broken = Recorder::new(Behaviour::FailPermanently);
+    let (stop, task) = start(&app, &client, spec("test-operated"), broken.clone());
+    let (unwanted, wanted) = (event(), event());
+    publish(&js, &app.events, &unwanted).await;
+    publish(&js, &app.events, &wanted).await;
+    wait_until("both events are dead-lettered", async || {
+        consumer::list_dead_letters(pool, "test-operated")
+            .await
+            .unwrap()
+            .len()
+            == 2
+    })
+    .await;
+    let listed = operate(
+        pool,
+        &["dead-letters", "list", "--consumer", "test-operated"],
+    )
+    .await;
+    assert!(
+        listed.contains(&unwanted.id.to_string())
+            && listed.contains(&wanted.id.to_string())
+            && listed.contains("no such template"),
+        "{listed}"
+    );
+
+    // Discarded: kept, never listed or replayed again.
+    let discarded = operate(pool, &["dead-letters", "discard", &unwanted.id.to_string()]).await;
+    assert_eq!(discarded, "1 dead letter(s) discarded\n");
+
+    // A replay asked while the cause is still there fails, and says so.
+    operate(pool, &["dead-letters", "replay", "--all"]).await;
+    wait_until("the consumer tried the replay", async || {
+        let letters = consumer::list_dead_letters(pool, "test-operated")
+            .await
+            .unwrap();
+        letters.len() == 1 && letters[0].attempts == 2 && letters[0].replay_requested_at.is_none()
+    })
+    .await;
+    let letters = consumer::list_dead_letters(pool, "test-operated")
+        .await
+        .unwrap();
+    assert_eq!(letters[0].event_id, wanted.id);
+    assert!(
+        letters[0].error.starts_with("replay: "),
+        "{}",
+        letters[0].error
+    );
+    let _ = stop.send(true);
+    task.await.unwrap();
+
+    // The fix is deployed: the same request now applies the event, once.
+    let fixed = Recorder::new(Behaviour::Succeed);
+    let (stop, task) = start(&app, &client, spec("test-operated"), fixed.clone());
+    let asked = operate(
+        pool,
+        &[
+            "dead-letters",
+            "replay",
+            "--all",
+            "--consumer",
+            "test-operated",
+        ],
+    )
+    .await;
+    assert_eq!(asked, "1 dead letter(s) to be replayed by their consumer\n");
+    wait_until("the replay is applied", async || effects(pool).await == 1).await;
+    wait_until("the dead letter is closed", async || {
+        operate(pool, &["dead-letters", "list"]).await == "no dead letters\n"
+    })
+    .await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    let applied: Vec<Uuid> = sqlx::query_scalar("select event_id from test_effects")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        vec![wanted.id],
+        "the discarded event is never applied"
+    );
+    assert_eq!(fixed.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn an_envelope_on_another_types_subject_is_refused() {
+    let app = spawn_app().await;
+    let (client, js) = setup(&app).await;
+    let handler = Recorder::new(Behaviour::Succeed);
+    let mut spec = spec("test-subjects");
+    spec.event_types.push("contract.signed".into());
+    let (stop, task) = start(&app, &client, spec, handler.clone());
+    // A producer allowed to publish `contract.signed` only, sending another type in it.
+    let smuggled = event();
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", smuggled.id.to_string().as_str());
+    js.publish_with_headers(
+        app.events.subject("contract.signed"),
+        headers,
+        serde_json::to_vec(&smuggled).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let genuine = event();
+    publish(&js, &app.events, &genuine).await;
+    wait_until("the genuine event is applied", async || {
+        effects(&app.core_db.pool).await == 1
+    })
+    .await;
+    wait_until("the smuggled one is dead-lettered", async || {
+        !consumer::list_dead_letters(&app.core_db.pool, "test-subjects")
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let _ = stop.send(true);
+    task.await.unwrap();
+    let letters = consumer::list_dead_letters(&app.core_db.pool, "test-subjects")
+        .await
+        .unwrap();
+    assert_eq!(letters[0].event_id, smuggled.id);
+    assert!(
+        letters[0]
+            .error
+            .contains("arrived on the subject of contract.signed"),
+        "{}",
+        letters[0].error
+    );
+    assert_eq!(
+        handler.calls.load(Ordering::SeqCst),
+        1,
+        "only the genuine event ran"
     );
 }

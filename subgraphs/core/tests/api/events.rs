@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use crm_test_support::{
+    harness::{metrics, operate},
     nats::{isolated_events, NatsServer},
     wait_for,
 };
@@ -331,6 +332,93 @@ async fn an_event_the_bus_refuses_is_parked_and_the_next_ones_go_on() {
         1,
         "only the other organisation's event reached the stream"
     );
+
+    // The operator sees it (listed, counted) and discards it.
+    let page = metrics(&app.base_url).await;
+    assert!(
+        page.contains("crm_outbox_parked_events{subgraph=\"core\"} 1"),
+        "{page}"
+    );
+    let listed = operate(&app.core_db.pool, &["parked", "list"]).await;
+    assert!(
+        listed.contains(&oversized.id.to_string()) && listed.contains("1 refusal(s)"),
+        "{listed}"
+    );
+    let discarded = operate(
+        &app.core_db.pool,
+        &["parked", "discard", &oversized.id.to_string()],
+    )
+    .await;
+    assert_eq!(discarded, "1 parked event(s) deleted\n");
+    assert_eq!(
+        operate(&app.core_db.pool, &["parked", "list"]).await,
+        "no parked events\n"
+    );
+    let page = metrics(&app.base_url).await;
+    assert!(
+        page.contains("crm_outbox_parked_events{subgraph=\"core\"} 0"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_parked_event_an_operator_retries_is_published() {
+    let app = spawn_app().await;
+    let owner = app.sign_up("owner@example.fr", "Acme").await;
+    // A row the relay gave up on after five refusals whose cause is gone (the operator raised
+    // the server's limit, say): parked rows are passed over until someone retries them.
+    let event = test_envelope(
+        owner.organisation_id.parse().unwrap(),
+        json!({"text": "held"}),
+    );
+    sqlx::query(
+        "insert into outbox (id, organisation_id, event_type, envelope, created_at, attempts, last_error, parked_at)
+         values ($1, $2, $3, $4, now(), 5, 'refused', now())",
+    )
+    .bind(event.id)
+    .bind(event.organisation_id)
+    .bind(&event.event_type)
+    .bind(serde_json::to_value(&event).unwrap())
+    .execute(&app.core_db.pool)
+    .await
+    .unwrap();
+    let other = app.sign_up("other@example.fr", "Beta").await;
+    let in_stream = |id: String| {
+        let events = app.events.clone();
+        async move {
+            stream_messages(&events)
+                .await
+                .iter()
+                .any(|m| m.2["id"] == id.as_str())
+        }
+    };
+    wait_for(Duration::from_secs(20), || async {
+        let messages = stream_messages(&app.events).await;
+        messages
+            .iter()
+            .any(|m| m.2["organisation_id"] == other.organisation_id.as_str())
+            .then_some(())
+    })
+    .await
+    .expect("the later organisation's events are published");
+    assert!(
+        !in_stream(event.id.to_string()).await,
+        "a parked row is passed over"
+    );
+    let retried = operate(&app.core_db.pool, &["parked", "retry", "--all"]).await;
+    assert_eq!(retried, "1 parked event(s) given back to the relay\n");
+    wait_for(Duration::from_secs(20), || async {
+        in_stream(event.id.to_string()).await.then_some(())
+    })
+    .await
+    .expect("the retried row is published");
+    let (published, attempts): (bool, i32) =
+        sqlx::query_as("select published_at is not null, attempts from outbox where id = $1")
+            .bind(event.id)
+            .fetch_one(&app.core_db.pool)
+            .await
+            .unwrap();
+    assert_eq!((published, attempts), (true, 0));
 }
 
 #[tokio::test]

@@ -8,4 +8,5 @@ mod fec;
 mod helpers;
 mod invoices;
 mod numbering;
+mod roles;
 mod tenancy;
