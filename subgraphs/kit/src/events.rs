@@ -205,6 +205,9 @@ pub async fn connect(
             "the NATS CA certificate {} cannot be read",
             ca.display()
         );
+        // Both of rustls's providers are compiled in (through other crates), so it cannot
+        // pick one itself and would panic at the handshake: name it once for the process.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         options = options.add_root_certificates(ca.clone()).require_tls(true);
     }
     options
