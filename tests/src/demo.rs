@@ -14,6 +14,29 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::sample;
+pub use crm_test_support::mailbox::Mailbox;
+
+/// Confirms `email`'s pending sign-up through `api` with the link in its e-mail (read from
+/// `mailbox`), chosen with `password`; the new owner's token.
+///
+/// # Errors
+/// When no confirmation was asked for, or the gateway refuses it.
+pub async fn confirm_sign_up(
+    api: &Api,
+    mailbox: Mailbox<'_>,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let link = mailbox
+        .secret(crm_test_support::mailbox::SIGN_UP, email)
+        .await?;
+    api.id(
+        "mutation($t: String!, $p: String!) { confirmSignUp(token: $t, password: $p) { token } }",
+        json!({"t": link, "p": password}),
+        "confirmSignUp.token",
+    )
+    .await
+}
 
 pub const DEMO_EMAIL: &str = "demo@crm.example";
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
@@ -99,7 +122,7 @@ impl Api {
     }
 
     /// `query`'s data, string field `path` (`a.b.c`).
-    async fn id(&self, query: &str, variables: Value, path: &str) -> anyhow::Result<String> {
+    pub async fn id(&self, query: &str, variables: Value, path: &str) -> anyhow::Result<String> {
         let data = self.run(query, variables).await?;
         let value = path.split('.').fold(&data, |value, key| &value[key]);
         value
@@ -111,8 +134,13 @@ impl Api {
 
 /// Loads the demo through the gateway at `gateway_url` (its `/graphql`). The commercial
 /// database is used for one thing: running the contract expiry job once, as its schedule
-/// would, so that the demo has an expired contract today.
-pub async fn load(gateway_url: &str, commercial: &PgPool) -> anyhow::Result<Loaded> {
+/// would, so that the demo has an expired contract today; the `mailbox`, for another: reading
+/// the sign-up's confirmation link, as its owner would in their e-mail.
+pub async fn load(
+    gateway_url: &str,
+    commercial: &PgPool,
+    mailbox: Mailbox<'_>,
+) -> anyhow::Result<Loaded> {
     let api = Api::new(gateway_url);
     let login = api
         .run(
@@ -132,17 +160,17 @@ pub async fn load(gateway_url: &str, commercial: &PgPool) -> anyhow::Result<Load
              from empty databases with `cargo xtask dev --reset --demo`"
         );
     }
-    let owner = api
-        .id(
-            "mutation($input: SignUpInput!) { signUp(input: $input) { token } }",
-            json!({"input": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "firstName": "Camille",
-                   "lastName": "Martin", "organisationName": LOADING_NAME}}),
-            "signUp.token",
-        )
-        .await?;
+    api.run(
+        "mutation($input: SignUpInput!) { signUp(input: $input) { email } }",
+        json!({"input": {"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "firstName": "Camille",
+               "lastName": "Martin", "organisationName": LOADING_NAME}}),
+    )
+    .await?;
+    let owner = confirm_sign_up(&api, mailbox, DEMO_EMAIL, DEMO_PASSWORD).await?;
     let demo = Demo {
         api: api.with_token(&owner),
         today: Utc::now().date_naive(),
+        mailbox,
     };
     let summary = demo.build(commercial).await?;
     demo.api
@@ -245,10 +273,12 @@ pub async fn create_products(api: &Api) -> anyhow::Result<Vec<String>> {
     Ok(products)
 }
 
-struct Demo {
+struct Demo<'a> {
     /// The owner's client.
     api: Api,
     today: NaiveDate,
+    /// Where the demo's people read their e-mail (sign-up and invitation links).
+    mailbox: Mailbox<'a>,
 }
 
 /// The catalogue: (range code, SKU, name, category, unit price excl. VAT, VAT rate).
@@ -338,7 +368,7 @@ struct People {
     sales_reps: Vec<String>,
 }
 
-impl Demo {
+impl Demo<'_> {
     fn days_ago(&self, days: u64) -> NaiveDate {
         self.today
             .checked_sub_days(Days::new(days))
@@ -386,12 +416,14 @@ impl Demo {
         let api = &self.api;
         let societes = create_societes(api).await?;
 
-        let invitation = api
-            .id(
-                "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }",
-                json!({"input": {"email": MEMBER_EMAIL, "role": "MEMBER"}}),
-                "inviteMember.token",
-            )
+        api.run(
+            "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id } } }",
+            json!({"input": {"email": MEMBER_EMAIL, "role": "MEMBER"}}),
+        )
+        .await?;
+        let invitation = self
+            .mailbox
+            .secret(crm_test_support::mailbox::INVITATION, MEMBER_EMAIL)
             .await?;
         let member = Api::new(&api.url)
             .id(

@@ -164,16 +164,25 @@ impl Stack {
         GraphqlClient::new(self.gateway.url())
     }
 
-    /// Signs up through the gateway; returns a client acting as the new owner.
+    /// Signs up through the gateway, confirming with the link core asked the mailer to send;
+    /// returns a client acting as the new owner, and the `confirmSignUp` payload.
     pub async fn sign_up(&self, email: &str, organisation: &str) -> (GraphqlClient, Value) {
+        self.client()
+            .run(
+                "mutation($input: SignUpInput!) { signUp(input: $input) { email } }",
+                json!({"input": {"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Owner", "organisationName": organisation}}),
+            )
+            .await
+            .data();
+        let token = self.mailed(crm_test_support::mailbox::SIGN_UP, email).await;
         let response = self
             .client()
             .run(
-                "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } organisation { id name } role } }",
-                json!({"input": {"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Owner", "organisationName": organisation}}),
+                "mutation($token: String!, $password: String!) { confirmSignUp(token: $token, password: $password) { token user { id } organisation { id name } role } }",
+                json!({"token": token, "password": PASSWORD}),
             )
             .await;
-        let payload = response.data()["signUp"].clone();
+        let payload = response.data()["confirmSignUp"].clone();
         let token = payload["token"]
             .as_str()
             .unwrap_or_else(|| panic!("no token in {payload}"))

@@ -28,7 +28,10 @@ use subgraph_core::domain::client::{ClientFields, ClientInput, ClientKind, Clien
 use subgraph_finance::domain::invoice::{
     due_date, format_number, invoice_totals, vat_breakdown, VatCategory,
 };
-use subgraph_kit::money::{Totals, VatRate};
+use subgraph_kit::{
+    money::{Totals, VatRate},
+    sealed::OpeningKey,
+};
 use uuid::Uuid;
 
 pub const SEED_EMAIL: &str = "seed@crm.example";
@@ -85,6 +88,7 @@ struct Databases {
 pub async fn seed(
     gateway_url: &str,
     database: impl Fn(&str) -> String,
+    mail_key: &OpeningKey,
     options: &SeedOptions,
     mut progress: impl FnMut(u64, &Counts),
 ) -> anyhow::Result<Seeded> {
@@ -109,7 +113,11 @@ pub async fn seed(
         finance: pool("finance").await?,
         engagement: pool("engagement").await?,
     };
-    let organisation = organisation(gateway_url, options).await?;
+    let mailbox = demo::Mailbox {
+        core: &databases.core,
+        key: mail_key,
+    };
+    let organisation = organisation(gateway_url, options, mailbox).await?;
     wait_for_projections(&databases, &organisation).await?;
     let plan = Plan::new(options, Utc::now().date_naive());
     let numbers = plan.numbering();
@@ -148,7 +156,11 @@ pub async fn seed(
 }
 
 /// The organisation and everything users would set up by hand, through the gateway.
-async fn organisation(gateway_url: &str, options: &SeedOptions) -> anyhow::Result<Organisation> {
+async fn organisation(
+    gateway_url: &str,
+    options: &SeedOptions,
+    mailbox: demo::Mailbox<'_>,
+) -> anyhow::Result<Organisation> {
     let api = demo::Api::new(gateway_url);
     let login = api
         .run(
@@ -162,15 +174,18 @@ async fn organisation(gateway_url: &str, options: &SeedOptions) -> anyhow::Resul
              `cargo xtask seed --reset …`"
         );
     }
-    let signed_up = api
-        .run(
-            "mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } organisation { id } } }",
-            json!({"input": {"email": SEED_EMAIL, "password": SEED_PASSWORD, "firstName": "Sam",
-                   "lastName": "Seed", "organisationName": format!("Cabinet {} clients", options.clients)}}),
-        )
+    api.run(
+        "mutation($input: SignUpInput!) { signUp(input: $input) { email } }",
+        json!({"input": {"email": SEED_EMAIL, "password": SEED_PASSWORD, "firstName": "Sam",
+               "lastName": "Seed", "organisationName": format!("Cabinet {} clients", options.clients)}}),
+    )
+    .await?;
+    let token = demo::confirm_sign_up(&api, mailbox, SEED_EMAIL, SEED_PASSWORD).await?;
+    let me = api
+        .with_token(&token)
+        .run("{ me { user { id } organisation { id } } }", json!({}))
         .await?;
-    let token = signed_up["signUp"]["token"].as_str().unwrap_or_default();
-    let api = api.with_token(token);
+    let api = api.with_token(&token);
     let uuid = |value: &serde_json::Value| Uuid::from_str(value.as_str().unwrap_or_default());
     let [first, second] = demo::create_societes(&api).await?;
     let product_ids = demo::create_products(&api).await?;
@@ -200,8 +215,8 @@ async fn organisation(gateway_url: &str, options: &SeedOptions) -> anyhow::Resul
         sales_reps.push(uuid(&rep["createSalesRep"]["id"])?);
     }
     Ok(Organisation {
-        id: uuid(&signed_up["signUp"]["organisation"]["id"])?,
-        owner: uuid(&signed_up["signUp"]["user"]["id"])?,
+        id: uuid(&me["me"]["organisation"]["id"])?,
+        owner: uuid(&me["me"]["user"]["id"])?,
         societes: [Uuid::from_str(&first)?, Uuid::from_str(&second)?],
         products,
         sales_reps,

@@ -80,9 +80,13 @@ async fn the_demo_shows_the_whole_crm_and_loads_twice_without_duplicates() {
     let catcher = SmtpSink::start_writing_to(mail.clone()).await.unwrap();
     let stack = Stack::start_with_smtp(catcher.port).await;
 
-    let loaded = demo::load(&stack.gateway.url(), &stack.commercial_db.pool)
-        .await
-        .unwrap();
+    let loaded = demo::load(
+        &stack.gateway.url(),
+        &stack.commercial_db.pool,
+        stack.mailbox(),
+    )
+    .await
+    .unwrap();
     let Loaded::Created(summary) = loaded else {
         panic!("a fresh stack has no demo: {loaded:?}")
     };
@@ -193,7 +197,7 @@ async fn the_demo_shows_the_whole_crm_and_loads_twice_without_duplicates() {
     .await;
     assert!(unread.is_some(), "the demo's events made notifications");
 
-    // The invitation and welcome e-mails reach the local catcher, as .eml files.
+    // The confirmation, invitation and welcome e-mails reach the local catcher, as .eml files.
     let delivered = wait_for(Duration::from_secs(30), || async {
         let mut texts = Vec::new();
         for entry in std::fs::read_dir(&mail).ok()? {
@@ -207,13 +211,14 @@ async fn the_demo_shows_the_whole_crm_and_loads_twice_without_duplicates() {
                 t.contains(&format!("To: {address}")) || t.contains(&format!("<{address}>"))
             })
         };
-        // The member's invitation, and the welcome of the first client.
-        (to(MEMBER_EMAIL) && to(&sample::client(0).email)).then_some(texts.len())
+        // The owner's sign-up confirmation, the member's invitation, and the welcome of the
+        // first client.
+        (to(DEMO_EMAIL) && to(MEMBER_EMAIL) && to(&sample::client(0).email)).then_some(texts.len())
     })
     .await;
     assert!(
         delivered.is_some(),
-        "welcome and invitation e-mails in {}: {:?}",
+        "confirmation, invitation and welcome e-mails in {}: {:?}",
         mail.display(),
         catcher
             .messages()
@@ -223,9 +228,13 @@ async fn the_demo_shows_the_whole_crm_and_loads_twice_without_duplicates() {
     );
 
     // Again: found complete, nothing added.
-    let again = demo::load(&stack.gateway.url(), &stack.commercial_db.pool)
-        .await
-        .unwrap();
+    let again = demo::load(
+        &stack.gateway.url(),
+        &stack.commercial_db.pool,
+        stack.mailbox(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again, Loaded::AlreadyThere);
     assert_eq!(inventory(&owner).await, before);
     let _ = std::fs::remove_dir_all(&mail);

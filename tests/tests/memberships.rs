@@ -72,7 +72,7 @@ async fn old_tokens_lose_what_the_membership_lost() {
         .data();
     let invite = through_gateway(&admin.token)
         .run(
-            "mutation { inviteMember(input: {email: \"friend@roles.test\", role: ADMIN}) { token } }",
+            "mutation { inviteMember(input: {email: \"friend@roles.test\", role: ADMIN}) { invitation { id } } }",
             json!({}),
         )
         .await;

@@ -35,6 +35,7 @@ async fn seed_on(stack: &Stack) -> anyhow::Result<seed::Seeded> {
                 .map(|(_, url)| url.clone())
                 .unwrap_or_default()
         },
+        &stack.mail_key,
         &OPTIONS,
         |_, _| chunks += 1,
     )

@@ -235,6 +235,8 @@ struct DevStack {
     gateway: GatewayProcess,
     /// Where e-mail goes, for people.
     mail: String,
+    /// The key the mailer opens e-mailed secrets with (sign-up links, for the demo and seed).
+    mail_key: subgraph_kit::sealed::OpeningKey,
     _mail_catcher: Option<SmtpSink>,
     _nats: Option<services::StartedService>,
 }
@@ -281,9 +283,19 @@ impl DevStack {
         let mut engagement = subgraph_engagement::config::Settings::load()?;
         local(&mut engagement.service, "engagement");
         engagement.directory.core_url.clone_from(&core.base_url);
-        if engagement.email.opening_key_file.is_none() {
-            engagement.email.opening_key_pem = Some(mail_key.to_pem());
-        }
+        // The key engagement opens mail with: the demo and the seed read sign-up links with it.
+        let mail_key = match &engagement.email.opening_key_file {
+            None => {
+                engagement.email.opening_key_pem = Some(mail_key.to_pem());
+                mail_key
+            }
+            Some(file) => {
+                subgraph_kit::sealed::OpeningKey::from_pem(&secrecy::SecretString::from(
+                    std::fs::read_to_string(file)
+                        .with_context(|| format!("reading {}", file.display()))?,
+                ))?
+            }
+        };
         let (mail_catcher, mail) = dev_mail(&mut engagement.email).await?;
         let engagement = start(
             subgraph_engagement::startup::build(engagement, None).await,
@@ -328,6 +340,7 @@ impl DevStack {
             engagement,
             gateway,
             mail,
+            mail_key,
             _mail_catcher: mail_catcher,
             _nats: nats,
         })
@@ -366,7 +379,7 @@ async fn dev(options: DevOptions) -> anyhow::Result<()> {
     subgraph_kit::telemetry::init("warn");
     let stack = DevStack::start(options.port, options.reset).await?;
     let demo = if options.demo {
-        Some(load_demo(&stack.gateway.url(), &stack.database("commercial")).await?)
+        Some(load_demo(&stack).await?)
     } else {
         None
     };
@@ -406,6 +419,7 @@ async fn seed_command(command: SeedCommand) -> anyhow::Result<()> {
     let seeded = seed::seed(
         &stack.gateway.url(),
         |name| stack.database(name),
+        &stack.mail_key,
         &options,
         |done, counts| progress.show(done, counts),
     )
@@ -543,11 +557,17 @@ async fn dev_mail(
 }
 
 /// Loads the demo organisation through the gateway, unless it is there; what to print.
-async fn load_demo(gateway_url: &str, commercial_database: &str) -> anyhow::Result<String> {
-    let pool = sqlx::PgPool::connect(commercial_database).await?;
+async fn load_demo(stack: &DevStack) -> anyhow::Result<String> {
+    let pool = sqlx::PgPool::connect(&stack.database("commercial")).await?;
+    let core = sqlx::PgPool::connect(&stack.database("core")).await?;
     let started = std::time::Instant::now();
-    let loaded = demo::load(gateway_url, &pool).await?;
+    let mailbox = demo::Mailbox {
+        core: &core,
+        key: &stack.mail_key,
+    };
+    let loaded = demo::load(&stack.gateway.url(), &pool, mailbox).await?;
     pool.close().await;
+    core.close().await;
     Ok(match loaded {
         demo::Loaded::AlreadyThere => format!("{} (already loaded)", demo::DEMO_ORGANISATION),
         demo::Loaded::Created(summary) => format!(

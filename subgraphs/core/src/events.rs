@@ -11,7 +11,10 @@ use subgraph_kit::{events::record_event, Role};
 use uuid::Uuid;
 
 use crate::{
-    db::{client::ClientRow, invitation::InvitationRow, societe::SocieteRow},
+    db::{
+        client::ClientRow, invitation::InvitationRow, password_reset::PasswordResetRow,
+        sign_up::SignUpRow, societe::SocieteRow, user::UserRow,
+    },
     domain::client::{ClientKind, ClientStatus},
     error::Result,
 };
@@ -67,6 +70,23 @@ pub enum CoreEvent<'a> {
         user_id: Uuid,
         role: Role,
         invitation_id: Uuid,
+    },
+    /// Someone asked for an account; the confirmation link's token travels sealed.
+    SignUpRequested {
+        sign_up: &'a SignUpRow,
+        sealed_token: String,
+    },
+    /// Someone asked for an account with an existing account's e-mail; its owner is told, in
+    /// their oldest organisation.
+    SignUpOfExistingAccount {
+        organisation_id: Uuid,
+        user: &'a UserRow,
+    },
+    /// A user asked for a password reset link; its token travels sealed.
+    PasswordResetRequested {
+        reset: &'a PasswordResetRow,
+        user: &'a UserRow,
+        sealed_token: String,
     },
 }
 
@@ -168,6 +188,43 @@ pub async fn record(
             };
             record_event(tx, &payload, organisation_id, correlation, None).await
         }
+        CoreEvent::SignUpRequested {
+            sign_up,
+            sealed_token,
+        } => {
+            let payload = contract::SignUpRequested {
+                email: sign_up.email.clone(),
+                first_name: sign_up.first_name.clone(),
+                expires_at: sign_up.expires_at,
+                sealed_token,
+            };
+            record_event(tx, &payload, sign_up.organisation_id, correlation, None).await
+        }
+        CoreEvent::SignUpOfExistingAccount {
+            organisation_id,
+            user,
+        } => {
+            let payload = contract::SignUpOfExistingAccount {
+                user_id: user.id,
+                email: user.email.clone(),
+                first_name: user.first_name.clone(),
+            };
+            record_event(tx, &payload, organisation_id, correlation, None).await
+        }
+        CoreEvent::PasswordResetRequested {
+            reset,
+            user,
+            sealed_token,
+        } => {
+            let payload = contract::PasswordResetRequested {
+                user_id: user.id,
+                email: user.email.clone(),
+                first_name: user.first_name.clone(),
+                expires_at: reset.expires_at,
+                sealed_token,
+            };
+            record_event(tx, &payload, reset.organisation_id, correlation, None).await
+        }
         member => record_member(tx, correlation, member).await,
     }
 }
@@ -266,7 +323,10 @@ async fn record_member(
         CoreEvent::ClientCreated { .. }
         | CoreEvent::ClientUpdated { .. }
         | CoreEvent::OrganisationCreated { .. }
-        | CoreEvent::SocieteChanged { .. } => {
+        | CoreEvent::SocieteChanged { .. }
+        | CoreEvent::SignUpRequested { .. }
+        | CoreEvent::SignUpOfExistingAccount { .. }
+        | CoreEvent::PasswordResetRequested { .. } => {
             Err(crate::error::Error::internal("not a membership event"))
         }
     }

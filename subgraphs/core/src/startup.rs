@@ -83,6 +83,15 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
                 Ok(usize::try_from(purged).unwrap_or(usize::MAX))
             },
         )
+        .job(
+            "account-links-purge",
+            std::time::Duration::from_secs(3600),
+            |pool| async move {
+                let sign_ups = crate::db::sign_up::purge(&pool).await?;
+                let resets = crate::db::password_reset::purge(&pool).await?;
+                Ok(usize::try_from(sign_ups + resets).unwrap_or(usize::MAX))
+            },
+        )
         .bind()
         .await
 }

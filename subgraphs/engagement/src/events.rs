@@ -1,13 +1,14 @@
 //! Engagement's consumer of core's events, `engagement-notifications`: it keeps the kit's
 //! directory projection (members, clients, sociétés) and, in the same transaction, notifies
 //! the organisation's owners and admins of new clients and queues e-mail (welcome,
-//! invitation). The transaction marks the event processed, so a redelivery never notifies
+//! invitation, and the account e-mails: sign-up confirmation, password reset). The transaction marks the event processed, so a redelivery never notifies
 //! twice; live announcements go out once it committed.
 
 use crm_events::{
     directory::{
         ClientCreated, ClientUpdated, MemberInvited, MemberJoined, MemberRemoved, MemberRole,
-        MemberRoleChanged, OrganisationCreated, SocieteCreated, SocieteDeleted, SocieteUpdated,
+        MemberRoleChanged, OrganisationCreated, PasswordResetRequested, SignUpOfExistingAccount,
+        SignUpRequested, SocieteCreated, SocieteDeleted, SocieteUpdated,
     },
     event_set, EventSet,
 };
@@ -73,7 +74,8 @@ pub async fn announce_task(
 }
 
 event_set! {
-    /// Core's events engagement hears: its directory projection's, and the invitations.
+    /// Core's events engagement hears: its directory projection's, the invitations and the
+    /// account e-mails.
     pub enum CoreEvent {
         OrganisationCreated(OrganisationCreated),
         MemberInvited(MemberInvited),
@@ -85,6 +87,9 @@ event_set! {
         SocieteCreated(SocieteCreated),
         SocieteUpdated(SocieteUpdated),
         SocieteDeleted(SocieteDeleted),
+        SignUpRequested(SignUpRequested),
+        SignUpOfExistingAccount(SignUpOfExistingAccount),
+        PasswordResetRequested(PasswordResetRequested),
     }
 }
 
@@ -127,6 +132,18 @@ impl Handler for NotificationsHandler {
                 self.invitation_email(tx, envelope, &invited).await?;
                 Ok(Vec::new())
             }
+            CoreEvent::SignUpRequested(asked) => {
+                self.sign_up_email(tx, envelope, &asked).await?;
+                Ok(Vec::new())
+            }
+            CoreEvent::SignUpOfExistingAccount(asked) => {
+                self.existing_account_email(tx, envelope, &asked).await?;
+                Ok(Vec::new())
+            }
+            CoreEvent::PasswordResetRequested(asked) => {
+                self.password_reset_email(tx, envelope, &asked).await?;
+                Ok(Vec::new())
+            }
             CoreEvent::ClientCreated(created) => new_client(tx, envelope, &created).await,
             CoreEvent::MemberJoined(_)
             | CoreEvent::MemberRoleChanged(_)
@@ -140,6 +157,89 @@ impl Handler for NotificationsHandler {
 }
 
 impl NotificationsHandler {
+    fn link(&self, path: &str) -> String {
+        format!("{}/{path}", self.app_url.trim_end_matches('/'))
+    }
+
+    async fn sign_up_email(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        asked: &SignUpRequested,
+    ) -> sqlx::Result<()> {
+        let body = format!(
+            "Bonjour {},\n\nPour confirmer la création de votre compte sur le CRM, ouvrez ce \
+             lien (valable 24 heures) et saisissez le mot de passe choisi :\n{}\n\n\
+             Si vous n'avez rien demandé, ignorez ce message : aucun compte ne sera créé.\n",
+            asked.first_name,
+            self.link(&format!(
+                "sign-up/confirm/{}",
+                db::email::SECRET_PLACEHOLDER
+            )),
+        );
+        queue_account_email(
+            tx,
+            envelope,
+            &asked.email,
+            "Confirmez la création de votre compte",
+            &body,
+            "sign_up_confirmation",
+            Some(&asked.sealed_token),
+        )
+        .await
+    }
+
+    async fn existing_account_email(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        asked: &SignUpOfExistingAccount,
+    ) -> sqlx::Result<()> {
+        let body = format!(
+            "Bonjour {},\n\nQuelqu'un a demandé à créer un compte sur le CRM avec votre \
+             adresse, qui a déjà un compte. Si c'était vous, connectez-vous : {}\n\
+             Mot de passe oublié ? {}\n\nSinon, ignorez ce message : rien n'a changé.\n",
+            asked.first_name,
+            self.link("login"),
+            self.link("password-reset"),
+        );
+        queue_account_email(
+            tx,
+            envelope,
+            &asked.email,
+            "Vous avez déjà un compte",
+            &body,
+            "existing_account",
+            None,
+        )
+        .await
+    }
+
+    async fn password_reset_email(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &Envelope,
+        asked: &PasswordResetRequested,
+    ) -> sqlx::Result<()> {
+        let body = format!(
+            "Bonjour {},\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une \
+             heure, une seule fois) :\n{}\n\nSi vous n'avez rien demandé, ignorez ce message : \
+             votre mot de passe reste le même.\n",
+            asked.first_name,
+            self.link(&format!("password-reset/{}", db::email::SECRET_PLACEHOLDER)),
+        );
+        queue_account_email(
+            tx,
+            envelope,
+            &asked.email,
+            "Réinitialisation de votre mot de passe",
+            &body,
+            "password_reset",
+            Some(&asked.sealed_token),
+        )
+        .await
+    }
+
     async fn invitation_email(
         &self,
         tx: &mut PgConnection,
@@ -154,21 +254,43 @@ impl NotificationsHandler {
             self.app_url.trim_end_matches('/'),
             db::email::SECRET_PLACEHOLDER,
         );
-        db::email::queue_email(
-            &mut *tx,
-            db::email::NewEmail {
-                organisation_id: envelope.organisation_id,
-                recipient: &invited.email,
-                subject: "Invitation à rejoindre le CRM",
-                body_text: &body,
-                template: "invitation",
-                source_event_id: Some(envelope.id),
-                sealed_secret: Some(&invited.sealed_token),
-            },
+        queue_account_email(
+            tx,
+            envelope,
+            &invited.email,
+            "Invitation à rejoindre le CRM",
+            &body,
+            "invitation",
+            Some(&invited.sealed_token),
         )
-        .await?;
-        Ok(())
+        .await
     }
+}
+
+/// Queues an account e-mail caused by `envelope` (one per event whatever the redeliveries).
+async fn queue_account_email(
+    tx: &mut PgConnection,
+    envelope: &Envelope,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+    template: &str,
+    sealed_secret: Option<&str>,
+) -> sqlx::Result<()> {
+    db::email::queue_email(
+        &mut *tx,
+        db::email::NewEmail {
+            organisation_id: envelope.organisation_id,
+            recipient,
+            subject,
+            body_text: body,
+            template,
+            source_event_id: Some(envelope.id),
+            sealed_secret,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// A new client: a welcome e-mail when it has an address, a `NEW_CLIENT` notification to the

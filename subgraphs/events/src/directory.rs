@@ -1,5 +1,6 @@
 //! Core's events: the tenant's directory — organisations, members, clients and sociétés —
-//! which the other subgraphs project to check the ids their inputs name.
+//! which the other subgraphs project to check the ids their inputs name — and the account
+//! e-mails core asks the mailer for (sign-up confirmation, password reset).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ events! {
     MemberJoined => "member.joined", version 1;
     MemberRoleChanged => "member.role_changed", version 1;
     MemberRemoved => "member.removed", version 1;
+    SignUpRequested => "sign_up.requested", version 1;
+    SignUpOfExistingAccount => "sign_up.existing_account", version 1;
+    PasswordResetRequested => "password_reset.requested", version 1;
 }
 
 /// A member's role in an organisation.
@@ -188,6 +192,39 @@ pub struct MemberRoleChanged {
 pub struct MemberRemoved {
     pub user_id: Uuid,
     pub removed_by: Uuid,
+}
+
+/// Someone asked for an account: the confirmation link's token travels sealed for the mailer
+/// alone. The envelope's organisation is the one the confirmation will create.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignUpRequested {
+    pub email: String,
+    pub first_name: String,
+    pub expires_at: DateTime<Utc>,
+    /// `sealed.v1.…`: the token, sealed with the mailer's key.
+    pub sealed_token: String,
+}
+
+/// Someone asked for an account with the e-mail of an existing one: its owner is told (log in,
+/// or reset the password), and the answer to the sign-up said nothing. The envelope's
+/// organisation is the user's oldest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignUpOfExistingAccount {
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+}
+
+/// A user asked to reset a forgotten password: the link's token travels sealed for the mailer
+/// alone. The envelope's organisation is the user's oldest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordResetRequested {
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub expires_at: DateTime<Utc>,
+    /// `sealed.v1.…`: the token, sealed with the mailer's key.
+    pub sealed_token: String,
 }
 
 /// A member as core's directory route returns it.

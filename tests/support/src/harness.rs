@@ -121,23 +121,78 @@ impl Harness {
         )
     }
 
-    /// Signs up `email` as the owner of a new organisation named `organisation`.
+    /// Signs up `email` as the owner of a new organisation named `organisation`, confirming
+    /// with the link core asked the mailer to send.
     pub async fn sign_up(&self, email: &str, organisation: &str) -> Session {
-        let response = self
+        let asked = self
             .anonymous()
             .run(
-                "mutation($input: SignUpInput!) { signUp(input: $input) { token refreshToken user { id } organisation { id } role } }",
+                "mutation($input: SignUpInput!) { signUp(input: $input) { email } }",
                 json!({"input": {"email": email, "password": PASSWORD, "firstName": "Alex", "lastName": "Owner", "organisationName": organisation}}),
             )
             .await;
-        let data = &response.data()["signUp"];
+        asked.data();
+        let data = self.confirm_sign_up(email).await;
         assert_eq!(data["role"], "OWNER");
-        self.session(data)
+        self.session(&data)
+    }
+
+    /// Confirms `email`'s pending sign-up (its password [`PASSWORD`]) with the link core
+    /// asked the mailer to send; the `confirmSignUp` payload.
+    ///
+    /// # Panics
+    /// When no sign-up e-mail was asked for, or the confirmation fails.
+    pub async fn confirm_sign_up(&self, email: &str) -> Value {
+        let token = self.mailed(crate::mailbox::SIGN_UP, email).await;
+        let confirmed = self
+            .anonymous()
+            .run(
+                "mutation($token: String!, $password: String!) { confirmSignUp(token: $token, password: $password) { token refreshToken user { id } organisation { id } role } }",
+                json!({"token": token, "password": PASSWORD}),
+            )
+            .await;
+        confirmed.data()["confirmSignUp"].clone()
+    }
+
+    /// Invites `email` into `inviter`'s organisation with `role`; the invitation's token, as
+    /// the invitee reads it in the e-mail.
+    ///
+    /// # Panics
+    /// When the invitation is refused.
+    pub async fn invite(&self, inviter: &Session, email: &str, role: &str) -> String {
+        inviter
+            .core
+            .run(
+                "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id status } } }",
+                json!({"input": {"email": email, "role": role}}),
+            )
+            .await
+            .data();
+        self.mailed(crate::mailbox::INVITATION, email).await
+    }
+
+    /// Where the test's people read their e-mail (core's database, the mailer's key).
+    pub fn mailbox(&self) -> crate::mailbox::Mailbox<'_> {
+        crate::mailbox::Mailbox {
+            core: &self.core_db.pool,
+            key: &self.mail_key,
+        }
+    }
+
+    /// The secret of the newest `event_type` e-mail core asked the mailer to send `email`.
+    ///
+    /// # Panics
+    /// When there is none.
+    pub async fn mailed(&self, event_type: &str, email: &str) -> String {
+        self.mailbox()
+            .secret(event_type, email)
+            .await
+            .unwrap_or_else(|err| panic!("{err:#}"))
     }
 
     /// Invites `email` into `inviter`'s organisation with `role` and accepts as a new account.
     pub async fn join(&self, inviter: &Session, email: &str, role: &str) -> Session {
-        let token = invite(inviter, email, role).await;
+        let token = self.invite(inviter, email, role).await;
         let accepted = self
             .anonymous()
             .run(
@@ -242,24 +297,6 @@ impl Session {
         Uuid::parse_str(&self.organisation_id)
             .unwrap_or_else(|_| panic!("the session has no organisation"))
     }
-}
-
-/// Invites `email` with `role`; returns the invitation token.
-///
-/// # Panics
-/// When the invitation is refused.
-pub async fn invite(inviter: &Session, email: &str, role: &str) -> String {
-    let response = inviter
-        .core
-        .run(
-            "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token invitation { id status } } }",
-            json!({"input": {"email": email, "role": role}}),
-        )
-        .await;
-    response.data()["inviteMember"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no invitation token: {}", response.body))
-        .to_owned()
 }
 
 /// Starts a built subgraph in this process.

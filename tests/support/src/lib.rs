@@ -1,10 +1,12 @@
 //! What the CRM's tests share, and only its tests (a dev-dependency: no service links it):
-//! a fresh database per test, a GraphQL client, bounded waiting, NATS and SMTP helpers, and
-//! the harness that starts core with sessions for API tests and the end-to-end stack alike.
+//! a fresh database per test, a GraphQL client, bounded waiting, NATS and SMTP helpers, the
+//! secrets core's account e-mails carry, and the harness that starts core with sessions for
+//! API tests and the end-to-end stack alike.
 
 pub mod db;
 pub mod graphql;
 pub mod harness;
+pub mod mailbox;
 pub mod nats;
 pub mod smtp;
 pub mod wait;

@@ -72,6 +72,13 @@ impl SmtpSink {
         self.messages.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
+    /// Forgets what was delivered to `recipient` (a test that has read its e-mail).
+    pub fn forget_to(&self, recipient: &str) {
+        if let Ok(mut messages) = self.messages.lock() {
+            messages.retain(|m| !m.to.iter().any(|to| to == recipient));
+        }
+    }
+
     /// Answers the next `n` deliveries with `451` (try again later).
     pub fn refuse_next(&self, n: usize) {
         self.refuse.store(n, std::sync::atomic::Ordering::SeqCst);

@@ -8,7 +8,9 @@ pub mod invitation;
 pub mod login_failures;
 pub mod membership;
 pub mod organisation;
+pub mod password_reset;
 pub mod refresh_token;
+pub mod sign_up;
 pub mod societe;
 pub mod user;
 

@@ -14,6 +14,7 @@ use subgraph_kit::{graphql::Loaders, guard::Guard, server::RequestContext};
 use crate::tokens::TokenIssuer;
 pub(crate) use subgraph_kit::graphql::{load_group, load_one, parse_id};
 use types::{
+    account::AccountMutation,
     address::AddressMutation,
     client::{ClientMutation, ClientQuery},
     identity::{IdentityMutation, IdentityQuery},
@@ -44,6 +45,7 @@ pub struct Query(
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
+    AccountMutation,
     IdentityMutation,
     OrganisationMutation,
     MemberMutation,
@@ -53,11 +55,15 @@ pub struct Mutation(
 
 pub type CoreSchema = async_graphql::Schema<Query, Mutation, EmptySubscription>;
 
-/// The mutations that check a secret (a password, an invitation token) or mint a token: one
-/// per operation at most, so aliases cannot turn one request into a thousand guesses.
-pub const CREDENTIAL_MUTATIONS: [&str; 8] = [
+/// The mutations that check a secret (a password, an invitation or e-mailed link's token),
+/// mint a token or e-mail one: one per operation at most, so aliases cannot turn one request
+/// into a thousand guesses (or e-mails).
+pub const CREDENTIAL_MUTATIONS: [&str; 11] = [
     "login",
     "signUp",
+    "confirmSignUp",
+    "requestPasswordReset",
+    "resetPassword",
     "acceptInvitation",
     "rejectInvitation",
     "switchOrganisation",

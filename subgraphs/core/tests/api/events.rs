@@ -99,7 +99,7 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
         .await
         .data();
 
-    let messages = wait_for_messages(&app.events, 8).await;
+    let messages = wait_for_messages(&app.events, 9).await;
     let types: Vec<&str> = messages
         .iter()
         .map(|(_, _, e)| e["type"].as_str().unwrap())
@@ -107,6 +107,7 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
     assert_eq!(
         types,
         [
+            "sign_up.requested",
             "organisation.created",
             "client.created",
             "client.updated",
@@ -139,7 +140,7 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
         };
         assert_eq!(envelope["version"], version);
     }
-    let client_created = &messages[1].2;
+    let client_created = &messages[2].2;
     assert_eq!(client_created["correlation_id"], "req-create");
     assert_eq!(client_created["payload"]["client"]["client_id"], client_id);
     assert_eq!(
@@ -150,12 +151,12 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
         client_created["payload"]["created_by"],
         owner.user_id.as_str()
     );
-    assert_eq!(messages[2].2["correlation_id"], "req-update");
-    assert_eq!(messages[2].2["payload"]["client"]["status"], "SUSPENDED");
-    assert!(messages[3].2["payload"]["client"]["deleted_at"].is_string());
-    assert_eq!(messages[4].2["payload"]["email"], "member@example.fr");
+    assert_eq!(messages[3].2["correlation_id"], "req-update");
+    assert_eq!(messages[3].2["payload"]["client"]["status"], "SUSPENDED");
+    assert!(messages[4].2["payload"]["client"]["deleted_at"].is_string());
+    assert_eq!(messages[5].2["payload"]["email"], "member@example.fr");
     // The invitation's token crosses the bus sealed for the mailer, never in clear.
-    let invited = &messages[4].2["payload"];
+    let invited = &messages[5].2["payload"];
     assert!(invited.get("token").is_none(), "{invited}");
     let sealed = invited["sealed_token"].as_str().unwrap();
     let opened = app.mail_key.open(sealed).unwrap();
@@ -166,9 +167,9 @@ async fn every_core_change_publishes_its_event_with_organisation_and_correlation
     .fetch_one(&app.core_db.pool)
     .await
     .unwrap());
-    assert_eq!(messages[5].2["payload"]["role"], "MEMBER");
-    assert_eq!(messages[6].2["payload"]["role"], "ADMIN");
-    assert_eq!(messages[7].2["payload"]["user_id"], member.user_id.as_str());
+    assert_eq!(messages[6].2["payload"]["role"], "MEMBER");
+    assert_eq!(messages[7].2["payload"]["role"], "ADMIN");
+    assert_eq!(messages[8].2["payload"]["user_id"], member.user_id.as_str());
 }
 
 #[tokio::test]
@@ -201,7 +202,7 @@ async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_ba
     let events = isolated_events(&nats.url());
     let app = spawn_app_with(3600, events.clone()).await;
     let owner = app.sign_up("owner@example.fr", "Acme").await;
-    wait_for_messages(&events, 1).await;
+    wait_for_messages(&events, 2).await; // the sign-up's request and its organisation
 
     nats.stop();
     let created = create_client(&owner, person("Dupont", "06 12 34 56 78")).await;
@@ -212,10 +213,10 @@ async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_ba
     assert_eq!(pending, 1, "the event waits in the outbox");
 
     nats.resume().await;
-    let messages = wait_for_messages(&events, 2).await;
-    assert_eq!(messages[1].2["type"], "client.created");
+    let messages = wait_for_messages(&events, 3).await;
+    assert_eq!(messages[2].2["type"], "client.created");
     assert_eq!(
-        messages[1].2["payload"]["client"]["client_id"],
+        messages[2].2["payload"]["client"]["client_id"],
         created["id"]
     );
     let published = wait_for(Duration::from_secs(10), || async {
@@ -230,7 +231,7 @@ async fn with_nats_down_a_mutation_commits_and_its_event_arrives_when_nats_is_ba
     assert!(published.is_some(), "the outbox row is marked published");
     assert_eq!(
         stream_messages(&events).await.len(),
-        2,
+        3,
         "and published once"
     );
 }
@@ -311,10 +312,10 @@ async fn an_event_the_bus_refuses_is_parked_and_the_next_ones_go_on() {
     .unwrap();
     // Another organisation's change, recorded after it.
     let owner = app.sign_up("owner@example.fr", "Acme").await;
-    let messages = wait_for_messages(&app.events, 1).await;
-    assert_eq!(messages[0].2["type"], "organisation.created");
+    let messages = wait_for_messages(&app.events, 2).await;
+    assert_eq!(messages[1].2["type"], "organisation.created");
     assert_eq!(
-        messages[0].2["organisation_id"],
+        messages[1].2["organisation_id"],
         owner.organisation_id.as_str()
     );
     let (parked, attempts, error): (bool, i32, String) = sqlx::query_as(
@@ -329,8 +330,8 @@ async fn an_event_the_bus_refuses_is_parked_and_the_next_ones_go_on() {
     assert!(error.contains("payload"), "{error}");
     assert_eq!(
         stream_messages(&app.events).await.len(),
-        1,
-        "only the other organisation's event reached the stream"
+        2,
+        "only the other organisation's events (its sign-up) reached the stream"
     );
 
     // The operator sees it (listed, counted) and discards it.

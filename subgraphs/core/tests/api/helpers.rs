@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-pub use crm_test_support::harness::{invite, Harness as TestApp, Session, PASSWORD};
+pub use crm_test_support::harness::{Harness as TestApp, Session, PASSWORD};
 
 pub async fn spawn_app() -> TestApp {
     TestApp::start().await

@@ -51,7 +51,7 @@ async fn sign_up_with_bad_input_is_refused_and_writes_nothing() {
         let response = app
             .anonymous()
             .run(
-                "mutation($input: SignUpInput!) { signUp(input: $input) { token } }",
+                "mutation($input: SignUpInput!) { signUp(input: $input) { email } }",
                 json!({"input": input}),
             )
             .await;
@@ -60,21 +60,8 @@ async fn sign_up_with_bad_input_is_refused_and_writes_nothing() {
     }
     assert_eq!(app.count("users").await, 0);
     assert_eq!(app.count("organisations").await, 0);
-}
-
-#[tokio::test]
-async fn an_email_signs_up_only_once() {
-    let app = spawn_app().await;
-    app.sign_up("dup@example.fr", "First").await;
-    let response = app
-        .anonymous()
-        .run(
-            "mutation($input: SignUpInput!) { signUp(input: $input) { token } }",
-            json!({"input": {"email": "DUP@example.fr", "password": PASSWORD, "firstName": "A", "lastName": "B", "organisationName": "Second"}}),
-        )
-        .await;
-    assert_eq!(response.error_code(), "CONFLICT");
-    assert_eq!(app.count("organisations").await, 1);
+    assert_eq!(app.count("sign_ups").await, 0);
+    assert_eq!(app.count("outbox").await, 0);
 }
 
 #[tokio::test]
@@ -82,7 +69,7 @@ async fn login_returns_a_token_for_the_oldest_or_the_requested_organisation() {
     let app = spawn_app().await;
     let owner = app.sign_up("owner@example.fr", "Acme").await;
     let other = app.sign_up("other@example.fr", "Globex").await;
-    let token = invite(&other, "owner@example.fr", "MEMBER").await;
+    let token = app.invite(&other, "owner@example.fr", "MEMBER").await;
     let accepted = owner
         .run(
             "mutation($t: String!) { acceptInvitation(input: {token: $t}) { role organisation { id } } }",
@@ -151,7 +138,7 @@ async fn switching_organisation_needs_a_membership() {
             .error_code(),
         "FORBIDDEN"
     );
-    let token = invite(&other, "owner@example.fr", "VIEWER").await;
+    let token = app.invite(&other, "owner@example.fr", "VIEWER").await;
     owner
         .run(
             "mutation($t: String!) { acceptInvitation(input: {token: $t}) { role } }",

@@ -33,7 +33,7 @@ async fn an_accepted_invitation_creates_the_membership_with_its_role() {
 async fn an_invitation_token_works_once() {
     let app = spawn_app().await;
     let owner = app.sign_up("owner@example.fr", "Acme").await;
-    let token = invite(&owner, "member@example.fr", "MEMBER").await;
+    let token = app.invite(&owner, "member@example.fr", "MEMBER").await;
     app.anonymous()
         .run(ACCEPT, new_account(&token))
         .await
@@ -55,7 +55,7 @@ async fn an_invitation_token_works_once() {
 async fn an_expired_invitation_is_refused_and_can_be_replaced() {
     let app = spawn_app().await;
     let owner = app.sign_up("owner@example.fr", "Acme").await;
-    let token = invite(&owner, "late@example.fr", "MEMBER").await;
+    let token = app.invite(&owner, "late@example.fr", "MEMBER").await;
     sqlx::query("update invitations set expires_at = now() - interval '1 minute'")
         .execute(&app.core_db.pool)
         .await
@@ -73,7 +73,7 @@ async fn an_expired_invitation_is_refused_and_can_be_replaced() {
         .await;
     assert_eq!(preview.data()["invitationPreview"]["status"], "EXPIRED");
     // A new invitation to the same address replaces the expired one.
-    let fresh = invite(&owner, "late@example.fr", "MEMBER").await;
+    let fresh = app.invite(&owner, "late@example.fr", "MEMBER").await;
     app.anonymous()
         .run(ACCEPT, new_account(&fresh))
         .await
@@ -94,15 +94,14 @@ async fn unknown_revoked_and_rejected_tokens_are_refused() {
 
     let response = owner
         .run(
-            "mutation { inviteMember(input: {email: \"r@example.fr\", role: MEMBER}) { token invitation { id } } }",
+            "mutation { inviteMember(input: {email: \"r@example.fr\", role: MEMBER}) { invitation { id } } }",
             json!({}),
         )
         .await;
     let id = response.data()["inviteMember"]["invitation"]["id"].clone();
-    let token = response.data()["inviteMember"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app
+        .mailed(crm_test_support::mailbox::INVITATION, "r@example.fr")
+        .await;
     owner
         .run(
             "mutation($id: ID!) { revokeInvitation(id: $id) { status } }",
@@ -125,7 +124,7 @@ async fn unknown_revoked_and_rejected_tokens_are_refused() {
         .await;
     assert_eq!(again.error_code(), "INVALID_TRANSITION");
 
-    let token = invite(&owner, "no@example.fr", "MEMBER").await;
+    let token = app.invite(&owner, "no@example.fr", "MEMBER").await;
     app.anonymous()
         .run(
             "mutation($t: String!) { rejectInvitation(token: $t) }",
@@ -149,7 +148,7 @@ async fn an_existing_account_must_be_logged_in_as_the_invitee() {
     let owner = app.sign_up("owner@example.fr", "Acme").await;
     let invitee = app.sign_up("invitee@example.fr", "Own org").await;
     let stranger = app.sign_up("stranger@example.fr", "Other").await;
-    let token = invite(&owner, "invitee@example.fr", "MEMBER").await;
+    let token = app.invite(&owner, "invitee@example.fr", "MEMBER").await;
     let input = json!({"input": {"token": token}});
     assert_eq!(
         app.anonymous()
@@ -176,7 +175,7 @@ async fn invitations_are_for_admins_and_owners_invite_owners() {
     let viewer = app.join(&owner, "viewer@example.fr", "VIEWER").await;
     let member = app.join(&owner, "member@example.fr", "MEMBER").await;
     let admin = app.join(&owner, "admin@example.fr", "ADMIN").await;
-    let query = "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { token } }";
+    let query = "mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id } } }";
     for session in [&viewer, &member] {
         let response = session
             .run(

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 #![allow(unreachable_pub)] // test modules share their helpers with `pub`
 
+mod accounts;
 mod clients;
 mod consumers;
 mod directory;

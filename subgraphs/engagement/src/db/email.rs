@@ -114,7 +114,14 @@ pub async fn mark_failed(
     Ok(())
 }
 
-/// The organisation's messages, newest first, optionally in one status.
+/// The templates of a person's account e-mails (sign-up confirmation, "you already have an
+/// account", password reset): that person's business, not their organisation's, so never
+/// listed to its admins.
+pub const ACCOUNT_TEMPLATES: &[&str] =
+    &["sign_up_confirmation", "existing_account", "password_reset"];
+
+/// The organisation's messages, newest first, optionally in one status; account e-mails
+/// ([`ACCOUNT_TEMPLATES`]) aside.
 #[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
 pub async fn list_emails(
     db: impl PgExecutor<'_>,
@@ -124,11 +131,13 @@ pub async fn list_emails(
 ) -> sqlx::Result<Vec<EmailRow>> {
     sqlx::query_as(
         "select * from emails where organisation_id = $1 and ($2::text is null or status = $2)
+           and template <> all($4)
          order by created_at desc, id desc limit $3",
     )
     .bind(organisation_id)
     .bind(status)
     .bind(limit)
+    .bind(ACCOUNT_TEMPLATES)
     .fetch_all(db)
     .await
 }

@@ -80,14 +80,14 @@ async fn an_invitation_is_emailed_with_its_link() {
     let invited = owner
         .core
         .run(
-            "mutation { inviteMember(input: {email: \"new@example.fr\", role: MEMBER}) { token } }",
+            "mutation { inviteMember(input: {email: \"new@example.fr\", role: MEMBER}) { invitation { id } } }",
             json!({}),
         )
         .await;
-    let token = invited.data()["inviteMember"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    invited.data();
+    let token = apps
+        .mailed(crm_test_support::mailbox::INVITATION, "new@example.fr")
+        .await;
     let messages = wait_for_messages(&apps, 1).await;
     assert_eq!(messages[0].to, ["new@example.fr"]);
     let link = format!("http://localhost:3000/invitations/{token}");
@@ -276,7 +276,7 @@ async fn a_redelivered_event_yields_one_notification_and_one_email() {
         }
     };
     assert_eq!(count("notifications").await, 1);
-    assert_eq!(count("emails").await, 1);
+    assert_eq!(count("emails where template = 'welcome'").await, 1);
     assert_eq!(apps.smtp.messages().len(), 1);
 }
 
@@ -323,4 +323,79 @@ async fn another_organisation_neither_sees_emails_nor_purges_notifications() {
         .run("mutation { purgeReadNotifications(days: 30) }", json!({}))
         .await;
     assert_eq!(purged.data()["purgeReadNotifications"], 1);
+}
+
+#[tokio::test]
+async fn account_emails_carry_their_links_and_are_no_admins_business() {
+    use crm_test_support::mailbox::{PASSWORD_RESET, SIGN_UP};
+    let apps = spawn_apps().await;
+    let ask = "mutation($input: SignUpInput!) { signUp(input: $input) { email } }";
+    let input = json!({"input": {"email": "lea@example.fr", "password": crm_test_support::PASSWORD,
+                       "firstName": "Léa", "lastName": "Roux", "organisationName": "Roux"}});
+    apps.anonymous().run(ask, input.clone()).await.data();
+    let token = apps.mailed(SIGN_UP, "lea@example.fr").await;
+    let messages = wait_for_messages(&apps, 1).await;
+    assert_eq!(messages[0].to, ["lea@example.fr"]);
+    let body = messages[0].data.replace("=\n", "");
+    assert!(
+        body.contains(&format!("http://localhost:3000/sign-up/confirm/{token}")),
+        "{body}"
+    );
+    let owner = apps.session(&apps.confirm_sign_up("lea@example.fr").await);
+
+    // Asking again for the address: its owner is told, with no link to confirm anything.
+    apps.anonymous().run(ask, input).await.data();
+    let messages = wait_for_messages(&apps, 2).await;
+    let body = messages[1].data.replace("=\n", "");
+    assert_eq!(messages[1].to, ["lea@example.fr"]);
+    assert!(body.contains("http://localhost:3000/login"), "{body}");
+    assert!(!body.contains("sign-up/confirm"), "{body}");
+
+    apps.anonymous()
+        .run(
+            "mutation { requestPasswordReset(email: \"lea@example.fr\") }",
+            json!({}),
+        )
+        .await
+        .data();
+    let reset = apps.mailed(PASSWORD_RESET, "lea@example.fr").await;
+    let messages = wait_for_messages(&apps, 3).await;
+    let body = messages[2].data.replace("=\n", "");
+    assert!(
+        body.contains(&format!("http://localhost:3000/password-reset/{reset}")),
+        "{body}"
+    );
+
+    // A person's account e-mails are theirs: not listed to the organisation's admins, nor
+    // to anybody else's; once sent, their secrets are nowhere in engagement.
+    let intruder = apps.sign_up("intruder@example.fr", "Evil").await;
+    for session in [&owner, &intruder] {
+        assert_eq!(
+            session.run(EMAILS, json!({})).await.data()["emails"],
+            json!([])
+        );
+    }
+    let sent = wait_for(Duration::from_secs(10), || async {
+        let sent: i64 = sqlx::query_scalar(
+            "select count(*) from emails where status = 'SENT' and sealed_secret is null",
+        )
+        .fetch_one(&apps.db.pool)
+        .await
+        .ok()?;
+        (sent == 4).then_some(())
+    })
+    .await;
+    assert!(
+        sent.is_some(),
+        "every account e-mail is sent, its secret erased"
+    );
+    let holding: i64 = sqlx::query_scalar(
+        "select count(*) from emails e where strpos(e::text, $1) > 0 or strpos(e::text, $2) > 0",
+    )
+    .bind(&token)
+    .bind(&reset)
+    .fetch_one(&apps.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(holding, 0);
 }

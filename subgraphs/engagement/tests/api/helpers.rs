@@ -19,6 +19,8 @@ pub struct Apps {
     pub smtp: SmtpSink,
     /// Core's JWKS, for an engagement the test runs itself.
     pub jwks_url: String,
+    /// Whether engagement runs (and mails).
+    mails: bool,
 }
 
 impl std::ops::Deref for Apps {
@@ -30,17 +32,29 @@ impl std::ops::Deref for Apps {
 }
 
 pub async fn spawn_apps() -> TestApps {
-    spawn(true).await
+    spawn(true, None).await
 }
 
 /// Core in this process, engagement's database and SMTP sink ready, but no engagement: the
 /// test runs it (as a child process, say).
 pub async fn spawn_core_only() -> TestApps {
-    spawn(false).await
+    spawn(false, None).await
 }
 
-async fn spawn(with_engagement: bool) -> TestApps {
-    let harness = Harness::start().await;
+/// Core alone (as [`spawn_core_only`]) publishing as `events` says: on a NATS server the
+/// test owns, and may kill.
+pub async fn spawn_core_only_on(events: subgraph_kit::events::EventsSettings) -> TestApps {
+    spawn(false, Some(events)).await
+}
+
+async fn spawn(
+    with_engagement: bool,
+    events: Option<subgraph_kit::events::EventsSettings>,
+) -> TestApps {
+    let harness = match events {
+        Some(events) => Harness::start_with(3600, events).await,
+        None => Harness::start().await,
+    };
     let db = TestDatabase::create(&subgraph_engagement::MIGRATOR).await;
     let smtp = SmtpSink::start().await;
     let mut built = None;
@@ -59,6 +73,40 @@ async fn spawn(with_engagement: bool) -> TestApps {
         apps: SubgraphApps::new(harness, db, built, directory, false),
         smtp,
         jwks_url,
+        mails: with_engagement,
+    }
+}
+
+impl Apps {
+    /// Signs up `email` as the owner of `organisation`; with engagement running, once its
+    /// sign-up confirmation was delivered, forgets it: what a test counts is its own mail.
+    pub async fn sign_up(&self, email: &str, organisation: &str) -> Session {
+        let session = self.apps.sign_up(email, organisation).await;
+        if self.mails {
+            let pool = self.db.pool.clone();
+            let delivered = crm_test_support::wait_for(std::time::Duration::from_secs(20), || {
+                let pool = pool.clone();
+                async move {
+                    let sent: i64 = sqlx::query_scalar(
+                        "select count(*) from emails
+                          where template = 'sign_up_confirmation' and recipient = $1
+                            and status = 'SENT'",
+                    )
+                    .bind(email)
+                    .fetch_one(&pool)
+                    .await
+                    .ok()?;
+                    (sent == 1).then_some(())
+                }
+            })
+            .await;
+            assert!(
+                delivered.is_some(),
+                "{email}'s sign-up confirmation was not sent"
+            );
+            self.smtp.forget_to(email);
+        }
+        session
     }
 }
 

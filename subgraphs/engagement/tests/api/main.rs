@@ -9,4 +9,5 @@ mod crash;
 mod emails;
 mod helpers;
 mod notifications;
+mod process;
 mod tasks;

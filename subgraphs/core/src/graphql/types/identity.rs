@@ -5,14 +5,12 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use subgraph_kit::Role;
-use uuid::Uuid;
 
 use super::organisation::Organisation;
 use crate::{
     db::{self, invitation::StoredInvitationStatus, organisation::OrganisationRow, user::UserRow},
-    domain::{clean_text, contact::Email, invitation::InvitationStatus, password},
+    domain::{clean_text, invitation::InvitationStatus, password},
     error::{Error, Result},
-    events::{self, CoreEvent},
     graphql::{parse_id, parts, CoreState},
     ops::{self, invitation, session},
     tokens::IssuedToken,
@@ -84,16 +82,6 @@ pub struct InvitationPreview {
     pub expires_at: DateTime<Utc>,
     /// Whether an account already exists for the e-mail (then: log in, then accept).
     pub account_exists: bool,
-}
-
-#[derive(InputObject)]
-pub struct SignUpInput {
-    pub email: String,
-    /// At least 10 characters.
-    pub password: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub organisation_name: String,
 }
 
 #[derive(InputObject)]
@@ -201,44 +189,6 @@ pub struct IdentityMutation;
 
 #[Object]
 impl IdentityMutation {
-    /// Creates an account and its organisation; the caller becomes its owner.
-    async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> Result<AuthPayload> {
-        let (state, request) = parts(ctx);
-        let email = Email::parse("email", &input.email)?;
-        let pass = password::Password::parse("password", &input.password)?;
-        let first_name = clean_text("firstName", &input.first_name, 100)?;
-        let last_name = clean_text("lastName", &input.last_name, 100)?;
-        let organisation_name = clean_text("organisationName", &input.organisation_name, 200)?;
-        let hash = hash_password(pass).await?;
-
-        let mut tx = state.pool.begin().await?;
-        let user = db::user::insert_user(
-            &mut *tx,
-            db::user::NewUser {
-                id: Uuid::now_v7(),
-                email: email.as_str(),
-                password_hash: &hash,
-                first_name: &first_name,
-                last_name: &last_name,
-            },
-        )
-        .await
-        .map_err(invitation::email_taken)?;
-        let org =
-            db::organisation::insert_organisation(&mut *tx, Uuid::now_v7(), &organisation_name)
-                .await?;
-        db::membership::insert_membership(&mut *tx, org.id, user.id, Role::Owner).await?;
-        let created = CoreEvent::OrganisationCreated {
-            organisation_id: org.id,
-            name: &org.name,
-            owner_id: user.id,
-        };
-        events::record(&mut tx, &request.request_id, created).await?;
-        let payload = auth_payload(state, &mut tx, user, Some((org, Role::Owner))).await?;
-        tx.commit().await?;
-        Ok(payload)
-    }
-
     /// Exchanges e-mail and password for a token.
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
         let (state, _) = parts(ctx);
@@ -317,7 +267,7 @@ impl IdentityMutation {
         // Validate and hash before taking locks.
         let new_account = match &input.new_account {
             Some(account) => Some(invitation::NewAccount {
-                password_hash: hash_password(password::Password::parse(
+                password_hash: ops::password::hash(password::Password::parse(
                     "newAccount.password",
                     &account.password,
                 )?)
@@ -416,7 +366,7 @@ impl IdentityMutation {
         if !check_password(state, &user.email, Some(&user), current_password).await? {
             return Err(Error::invalid("currentPassword", "is not your password"));
         }
-        let new_hash = hash_password(new).await?;
+        let new_hash = ops::password::hash(new).await?;
         let active = match identity.membership {
             Some(membership) => {
                 db::organisation::find_organisation(&state.pool, membership.organisation_id)
@@ -442,60 +392,20 @@ impl IdentityMutation {
     }
 }
 
-/// Whether `candidate` is `user`'s password. A locked `email` is refused (`RATE_LIMITED`)
-/// before any hashing, even with the right password; without a user or a password the
-/// check runs against a dummy hash (the same cost: answers never tell which accounts
-/// exist); a mismatch counts as a failed login of `email`.
+/// Whether `candidate` is `user`'s password (see [`ops::password::check`]).
 async fn check_password(
     state: &CoreState,
     email: &str,
     user: Option<&UserRow>,
     candidate: String,
 ) -> Result<bool> {
-    if let Some(until) = db::login_failures::locked_until(&state.pool, email).await? {
-        let seconds = (until - chrono::Utc::now()).num_seconds().max(1);
-        return Err(Error::RateLimited {
-            retry_after_seconds: seconds.unsigned_abs(),
-        });
-    }
     let stored = user.and_then(|u| u.password_hash.clone());
-    let has_password = stored.is_some();
-    let hash = stored.unwrap_or_else(|| password::dummy_hash().to_owned());
-    let matches = hashing(move || password::verify(&candidate, &hash)).await? && has_password;
-    if !matches {
-        let mut conn = state.pool.acquire().await?;
-        db::login_failures::record_failure(&mut conn, email).await?;
-    }
-    Ok(matches)
-}
-
-async fn hash_password(pass: password::Password) -> Result<String> {
-    hashing(move || pass.hash())
-        .await?
-        .map_err(|e| Error::Internal(anyhow::anyhow!("password hashing failed: {e}")))
-}
-
-/// Runs argon2 work (a hash or a verification, tens of milliseconds of CPU each) on the
-/// blocking pool, at most one per core at a time: a flood of logins queues here instead of
-/// taking every thread from the requests that need none.
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        tokio::sync::Semaphore::new(cores)
-    });
-    let _slot = slots
-        .acquire()
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Internal(e.into()))
+    ops::password::check(&state.pool, email, stored, candidate).await
 }
 
 /// A new session for `user` acting in `active`: its refresh token is stored through `conn`
 /// (the caller's transaction, when it has one).
-async fn auth_payload(
+pub(super) async fn auth_payload(
     state: &CoreState,
     conn: &mut sqlx::PgConnection,
     user: UserRow,

@@ -81,12 +81,12 @@ pub struct InviteMemberInput {
     pub role: Role,
 }
 
-/// The invitation and its secret token. The token is shown once: only its hash is stored.
+/// The invitation made. Its secret token goes to the invited address alone, by e-mail (only
+/// its hash is stored): whoever accepts has shown they read that mailbox, so an invitation
+/// cannot create or join an account for an address by anybody else.
 #[derive(SimpleObject)]
 pub struct InviteMemberPayload {
     pub invitation: Invitation,
-    /// Give it to the invitee (the engagement subgraph e-mails it once events flow).
-    pub token: String,
 }
 
 #[derive(Default)]
@@ -126,8 +126,8 @@ pub struct MemberMutation;
 
 #[Object]
 impl MemberMutation {
-    /// Invites someone by e-mail (admins; only owners invite owners). The token is returned
-    /// once; the invitation expires after the configured number of days.
+    /// Invites someone by e-mail (admins; only owners invite owners). The acceptance link
+    /// goes to that address alone; the invitation expires after the configured number of days.
     async fn invite_member(
         &self,
         ctx: &Context<'_>,
@@ -192,7 +192,6 @@ impl MemberMutation {
         tx.commit().await?;
         Ok(InviteMemberPayload {
             invitation: Invitation(row),
-            token,
         })
     }
 

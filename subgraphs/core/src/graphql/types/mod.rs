@@ -1,6 +1,7 @@
 //! GraphQL types of the core subgraph, one module per aggregate, each holding its object
 //! types, inputs and root fields; plus the federation entity lookups.
 
+pub mod account;
 pub mod address;
 pub mod client;
 pub mod identity;

@@ -73,7 +73,8 @@ pub struct EmailQuery;
 
 #[Object]
 impl EmailQuery {
-    /// The organisation's latest messages, optionally in one status (admins).
+    /// The organisation's latest messages, optionally in one status (admins). A person's
+    /// account e-mails (sign-up confirmation, password reset) are theirs and not listed.
     async fn emails(
         &self,
         ctx: &Context<'_>,
