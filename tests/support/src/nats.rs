@@ -147,6 +147,26 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Replaces the configuration of a server started with [`NatsServer::secured`] and has
+    /// it reloaded (SIGHUP, as an operator would): permissions change for connected clients.
+    ///
+    /// # Panics
+    /// When the server is not running or the signal cannot be sent.
+    pub fn reload(&self, config: &str) {
+        std::fs::write(self.dir.join("nats.conf"), config)
+            .unwrap_or_else(|err| panic!("cannot write the NATS configuration: {err}"));
+        let pid = self
+            .child
+            .as_ref()
+            .map(std::process::Child::id)
+            .unwrap_or_else(|| panic!("the NATS server is not running"));
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap_or_else(|err| panic!("cannot signal nats-server: {err}"));
+        assert!(status.success(), "kill -HUP {pid} failed");
+    }
+
     /// Stops the server (as a crash would: no goodbye to clients).
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -161,8 +181,14 @@ impl NatsServer {
     /// When `nats-server` is not installed or does not start.
     pub async fn resume(&mut self) {
         let mut command = std::process::Command::new("nats-server");
-        if !self.passwords.is_empty() {
-            command.arg("-c").arg(self.dir.join("nats.conf"));
+        if self.passwords.is_empty() {
+            command.arg("-sd").arg(&self.dir);
+        } else {
+            // The configuration names the storage (so that it can be reloaded).
+            command.arg("-c").arg(self.dir.join("nats.conf")).env(
+                subgraph_kit::bus::STORE_DIR_VARIABLE,
+                format!("\"{}\"", self.dir.display()),
+            );
             for (service, password) in &self.passwords {
                 // Quoted: nats-server parses the value, and would read digits as a number.
                 command.env(
@@ -182,8 +208,6 @@ impl NatsServer {
         let child = command
             .args(&self.args)
             .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string()])
-            .arg("-sd")
-            .arg(&self.dir)
             .stdout(std::process::Stdio::null())
             .stderr(log)
             .spawn()

@@ -7,6 +7,7 @@
 mod activities;
 mod crash;
 mod emails;
+mod faults;
 mod helpers;
 mod notifications;
 mod process;
