@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes every secret the compose stack needs, in compose/secrets/ (kept out of git and of the
-# image's build context); an existing one is kept. Needs openssl.
+# image's build context), or in the directory given; an existing one is kept. Needs openssl.
 set -euo pipefail
-dir="$(cd "$(dirname "$0")" && pwd)/secrets"
+dir="${1:-$(cd "$(dirname "$0")" && pwd)/secrets}"
 # The directory is the owner's alone; the files are readable so that the containers' own
 # users can read them where compose mounts them.
 mkdir -p "$dir"

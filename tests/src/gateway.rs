@@ -42,10 +42,19 @@ pub fn gateway_binary() -> anyhow::Result<PathBuf> {
     if let Ok(path) = std::env::var("CRM_GATEWAY_BIN") {
         return Ok(PathBuf::from(path));
     }
+    binary("crm-gateway")
+}
+
+/// Where this build's binary `name` is (`target/<profile>/<name>`, found from the current
+/// executable's directory).
+///
+/// # Errors
+/// When it is not built.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let mut dir = exe.parent();
     while let Some(d) = dir {
-        let candidate = d.join("crm-gateway");
+        let candidate = d.join(name);
         if candidate.is_file() {
             return Ok(candidate);
         }
@@ -54,7 +63,7 @@ pub fn gateway_binary() -> anyhow::Result<PathBuf> {
             break;
         }
     }
-    bail!("the gateway binary is not built: run `cargo build -p crm-gateway` (`cargo xtask test` does) or set CRM_GATEWAY_BIN")
+    bail!("{name} is not built: run `cargo build --workspace --bins` (`cargo xtask test` does)")
 }
 
 /// A free TCP port on the loopback interface.
