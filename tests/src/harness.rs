@@ -221,3 +221,86 @@ pub const PROBE_TITLE: &str = "probe";
 fn log_path() -> PathBuf {
     std::env::temp_dir().join(format!("crm-gateway-{}.log", uuid::Uuid::new_v4().simple()))
 }
+
+/// What invoicing needs in `owner`'s organisation, created through the gateway: a société
+/// ("Acme SAS") whose invoice settings finance accepted (once it heard of the société), and an
+/// active product at 19.99 excl. 20 % VAT. Their ids: (société, product).
+///
+/// # Panics
+/// When the gateway refuses one of them, or finance never hears of the société.
+pub async fn invoicing_setup(owner: &GraphqlClient) -> (String, String) {
+    let id = |response: &crm_test_support::GqlResponse, field: &str| {
+        response.data()[field]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {field} id: {}", response.body))
+            .to_owned()
+    };
+    let societe = owner
+        .run(
+            "mutation { createSociete(input: {name: \"Acme SAS\", siren: \"732829320\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let societe = id(&societe, "createSociete");
+    let settings = json!({"id": societe, "input": {
+        "legalName": "Acme SAS", "legalForm": "SAS", "shareCapital": "10000", "siren": "732829320",
+        "vatNumber": "FR44732829320", "rcs": "RCS Paris 732 829 320", "addressLine1": "1 rue de la Paix",
+        "postalCode": "75002", "city": "Paris"}});
+    // Finance learns of the société from core's events.
+    let known = crm_test_support::wait_for(std::time::Duration::from_secs(20), || async {
+        let r = owner
+            .run("mutation($id: ID!, $input: InvoiceSettingsInput!) { setInvoiceSettings(societeId: $id, input: $input) { siren } }", settings.clone())
+            .await;
+        r.errors().is_empty().then_some(())
+    })
+    .await;
+    assert!(known.is_some(), "finance never knew the société");
+    let product = owner
+        .run("mutation { createProduct(input: {sku: \"ASS-1\", name: \"Assurance\", unitPrice: \"19.99\", vatRate: \"20\"}) { id } }", json!({}))
+        .await;
+    let product = id(&product, "createProduct");
+    owner
+        .run(
+            "mutation($id: ID!) { changeProductStatus(id: $id, status: ACTIVE) { status } }",
+            json!({"id": product}),
+        )
+        .await
+        .data();
+    (societe, product)
+}
+
+/// Contract "CTR-1" (two of `product`, monthly from 2026-01-01) for `client` of `societe`,
+/// created once commercial knows the client, then signed on 2026-01-10; its id.
+///
+/// # Panics
+/// When commercial never knows the client, or refuses the contract or its signature.
+pub async fn signed_contract(
+    owner: &GraphqlClient,
+    client: &str,
+    societe: &str,
+    product: &str,
+) -> String {
+    let input = json!({"input": {"reference": "CTR-1", "title": "Habitation", "clientId": client, "societeId": societe,
+        "startDate": "2026-01-01", "billingFrequency": "MONTHLY", "lines": [{"productId": product, "quantity": "2"}]}});
+    let contract = crm_test_support::wait_for(std::time::Duration::from_secs(20), || async {
+        let r = owner
+            .run(
+                "mutation($input: CreateContractInput!) { createContract(input: $input) { id } }",
+                input.clone(),
+            )
+            .await;
+        r.errors().is_empty().then(|| {
+            r.data()["createContract"]["id"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_default()
+        })
+    })
+    .await
+    .unwrap_or_else(|| panic!("commercial never knew the client"));
+    owner
+        .run("mutation($id: ID!) { signContract(id: $id, signatureDate: \"2026-01-10\") { status } }", json!({"id": contract}))
+        .await
+        .data();
+    contract
+}

@@ -10,7 +10,10 @@
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use crm_e2e::{catalogue::nats_config, harness::Stack};
+use crm_e2e::{
+    catalogue::nats_config,
+    harness::{invoicing_setup, signed_contract, Stack},
+};
 use crm_test_support::wait_for;
 use serde_json::json;
 use subgraph_kit::{bus::Bus, events::EventsSettings};
@@ -51,42 +54,7 @@ async fn a_contract_signed_while_finance_directory_is_stopped_becomes_a_draft_wi
 {
     let stack = Stack::start().await;
     let (owner, _) = stack.sign_up("owner@faults.test", "Acme").await;
-    let societe = owner
-        .run(
-            "mutation { createSociete(input: {name: \"Acme SAS\", siren: \"732829320\"}) { id } }",
-            json!({}),
-        )
-        .await;
-    let societe = societe.data()["createSociete"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let settings = json!({"id": societe, "input": {
-        "legalName": "Acme SAS", "legalForm": "SAS", "shareCapital": "10000", "siren": "732829320",
-        "vatNumber": "FR44732829320", "rcs": "RCS Paris 732 829 320", "addressLine1": "1 rue de la Paix",
-        "postalCode": "75002", "city": "Paris"}});
-    wait_for(Duration::from_secs(20), || async {
-        let r = owner
-            .run("mutation($id: ID!, $input: InvoiceSettingsInput!) { setInvoiceSettings(societeId: $id, input: $input) { siren } }", settings.clone())
-            .await;
-        r.errors().is_empty().then_some(())
-    })
-    .await
-    .expect("finance knows the société");
-    let product = owner
-        .run("mutation { createProduct(input: {sku: \"ASS-1\", name: \"Assurance\", unitPrice: \"19.99\", vatRate: \"20\"}) { id } }", json!({}))
-        .await;
-    let product = product.data()["createProduct"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    owner
-        .run(
-            "mutation($id: ID!) { changeProductStatus(id: $id, status: ACTIVE) { status } }",
-            json!({"id": product}),
-        )
-        .await
-        .data();
+    let (societe, product) = invoicing_setup(&owner).await;
 
     // Finance's directory consumer stops: once the reload applies, finance may no longer use
     // it, and its last pull request expires (within 5 s).
@@ -118,28 +86,7 @@ async fn a_contract_signed_while_finance_directory_is_stopped_becomes_a_draft_wi
         .as_str()
         .unwrap()
         .to_owned();
-    let input = json!({"input": {"reference": "CTR-1", "title": "Habitation", "clientId": client, "societeId": societe,
-        "startDate": "2026-01-01", "billingFrequency": "MONTHLY", "lines": [{"productId": product, "quantity": "2"}]}});
-    let contract = wait_for(Duration::from_secs(20), || async {
-        let r = owner
-            .run(
-                "mutation($input: CreateContractInput!) { createContract(input: $input) { id } }",
-                input.clone(),
-            )
-            .await;
-        r.errors().is_empty().then(|| {
-            r.data()["createContract"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-    })
-    .await
-    .expect("commercial knows the client");
-    owner
-        .run("mutation($id: ID!) { signContract(id: $id, signatureDate: \"2026-01-10\") { status } }", json!({"id": contract}))
-        .await
-        .data();
+    let contract = signed_contract(&owner, &client, &societe, &product).await;
 
     // finance-contracts has the event and waits for the client: tried again and again.
     let finance = &stack.finance_db.pool;

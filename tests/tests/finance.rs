@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crm_e2e::harness::Stack;
+use crm_e2e::harness::{invoicing_setup, signed_contract, Stack};
 use crm_test_support::wait_for;
 use serde_json::json;
 
@@ -13,16 +13,6 @@ use serde_json::json;
 async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
     let stack = Stack::start().await;
     let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
-    let societe = owner
-        .run(
-            "mutation { createSociete(input: {name: \"Acme SAS\", siren: \"732829320\"}) { id } }",
-            json!({}),
-        )
-        .await;
-    let societe = societe.data()["createSociete"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let client = owner
         .run("mutation { createClient(input: {kind: COMPANY, name: \"Dupont SA\", siren: \"552100554\"}) { id } }", json!({}))
         .await;
@@ -30,55 +20,8 @@ async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
         .as_str()
         .unwrap()
         .to_owned();
-    let settings = json!({"id": societe, "input": {
-        "legalName": "Acme SAS", "legalForm": "SAS", "shareCapital": "10000", "siren": "732829320",
-        "vatNumber": "FR44732829320", "rcs": "RCS Paris 732 829 320", "addressLine1": "1 rue de la Paix",
-        "postalCode": "75002", "city": "Paris"}});
-    // Finance and commercial learn of the société and the client from core's events.
-    wait_for(Duration::from_secs(20), || async {
-        let r = owner
-            .run("mutation($id: ID!, $input: InvoiceSettingsInput!) { setInvoiceSettings(societeId: $id, input: $input) { siren } }", settings.clone())
-            .await;
-        r.errors().is_empty().then_some(())
-    })
-    .await
-    .expect("finance knows the société");
-    let product = owner
-        .run("mutation { createProduct(input: {sku: \"ASS-1\", name: \"Assurance\", unitPrice: \"19.99\", vatRate: \"20\"}) { id } }", json!({}))
-        .await;
-    let product = product.data()["createProduct"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    owner
-        .run(
-            "mutation($id: ID!) { changeProductStatus(id: $id, status: ACTIVE) { status } }",
-            json!({"id": product}),
-        )
-        .await
-        .data();
-    let input = json!({"input": {"reference": "CTR-1", "title": "Habitation", "clientId": client, "societeId": societe,
-        "startDate": "2026-01-01", "billingFrequency": "MONTHLY", "lines": [{"productId": product, "quantity": "2"}]}});
-    let contract = wait_for(Duration::from_secs(20), || async {
-        let r = owner
-            .run(
-                "mutation($input: CreateContractInput!) { createContract(input: $input) { id } }",
-                input.clone(),
-            )
-            .await;
-        r.errors().is_empty().then(|| {
-            r.data()["createContract"]["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-    })
-    .await
-    .expect("commercial knows the client and the société");
-    owner
-        .run("mutation($id: ID!) { signContract(id: $id, signatureDate: \"2026-01-10\") { status } }", json!({"id": contract}))
-        .await
-        .data();
+    let (societe, product) = invoicing_setup(&owner).await;
+    let contract = signed_contract(&owner, &client, &societe, &product).await;
 
     // The draft appears on the contract, in one request across commercial and finance.
     let draft = wait_for(Duration::from_secs(20), || async {
