@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream;
 use crm_test_support::wait_for;
 use serde_json::json;
 
 use crate::{
     helpers::{spawn_core_only, TestApps},
-    process::EngagementProcess,
+    process::{settled, EngagementProcess},
 };
 
 async fn count(apps: &TestApps, table: &str) -> i64 {
@@ -86,21 +85,9 @@ async fn a_killed_process_reprocesses_the_event_once() {
     let _second = EngagementProcess::start(&apps, &log);
     apps.wait_caught_up().await;
     // Everything delivered is acknowledged: nothing more will come.
-    let js = jetstream::new(async_nats::connect(&apps.events.nats_url).await.unwrap());
-    let settled = wait_for(Duration::from_secs(30), || async {
-        let mut consumer: jetstream::consumer::PullConsumer = js
-            .get_stream(&apps.events.stream)
-            .await
-            .ok()?
-            .get_consumer("engagement-notifications")
-            .await
-            .ok()?;
-        let info = consumer.info().await.ok()?;
-        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-    })
-    .await;
+    let settled = settled(&apps, Duration::from_secs(30)).await;
     assert!(
-        settled.is_some(),
+        settled,
         "the event is still in flight: see {}",
         log.display()
     );

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::{
     helpers::{spawn_core_only_on, TestApps},
-    process::EngagementProcess,
+    process::{settled, EngagementProcess},
 };
 
 /// Concurrent writers, each creating its clients one after the other.
@@ -127,24 +127,8 @@ async fn ten_thousand_events_under_faults_are_each_published_and_applied_once() 
         "engagement did not handle every event: see {}",
         log.display()
     );
-    let js = jetstream::new(async_nats::connect(&apps.events.nats_url).await.unwrap());
-    let settled = wait_for(Duration::from_secs(60), || async {
-        let mut consumer: jetstream::consumer::PullConsumer = js
-            .get_stream(&apps.events.stream)
-            .await
-            .ok()?
-            .get_consumer("engagement-notifications")
-            .await
-            .ok()?;
-        let info = consumer.info().await.ok()?;
-        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-    })
-    .await;
-    assert!(
-        settled.is_some(),
-        "events still in flight: see {}",
-        log.display()
-    );
+    let settled = settled(&apps, Duration::from_secs(60)).await;
+    assert!(settled, "events still in flight: see {}", log.display());
 
     // Core: every event recorded once, published, none parked.
     let recorded = scalar(

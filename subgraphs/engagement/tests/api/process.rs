@@ -6,7 +6,29 @@ use std::{
     process::{Child, Command, Stdio},
 };
 
+use async_nats::jetstream;
+use crm_test_support::wait_for;
+
 use crate::helpers::TestApps;
+
+/// Whether, within `timeout`, engagement's consumer has nothing pending or unacknowledged on
+/// the test's stream: everything delivered is handled, nothing more will come.
+pub async fn settled(apps: &TestApps, timeout: std::time::Duration) -> bool {
+    let js = jetstream::new(async_nats::connect(&apps.events.nats_url).await.unwrap());
+    wait_for(timeout, || async {
+        let mut consumer: jetstream::consumer::PullConsumer = js
+            .get_stream(&apps.events.stream)
+            .await
+            .ok()?
+            .get_consumer("engagement-notifications")
+            .await
+            .ok()?;
+        let info = consumer.info().await.ok()?;
+        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+    })
+    .await
+    .is_some()
+}
 
 /// The engagement binary running as a child process over the test's database, stream and
 /// SMTP sink; killed when dropped.
