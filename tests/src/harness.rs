@@ -269,6 +269,20 @@ pub async fn invoicing_setup(owner: &GraphqlClient) -> (String, String) {
     (societe, product)
 }
 
+/// A company client, "Dupont SA", created in core through the gateway; its id.
+///
+/// # Panics
+/// When core refuses it.
+pub async fn company_client(owner: &GraphqlClient) -> String {
+    let created = owner
+        .run("mutation { createClient(input: {kind: COMPANY, name: \"Dupont SA\", siren: \"552100554\"}) { id } }", json!({}))
+        .await;
+    created.data()["createClient"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no client id: {}", created.body))
+        .to_owned()
+}
+
 /// Contract "CTR-1" (two of `product`, monthly from 2026-01-01) for `client` of `societe`,
 /// created once commercial knows the client, then signed on 2026-01-10; its id.
 ///

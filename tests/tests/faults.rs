@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream;
 use crm_e2e::{
     catalogue::nats_config,
-    harness::{invoicing_setup, signed_contract, Stack},
+    harness::{company_client, invoicing_setup, signed_contract, Stack},
 };
 use crm_test_support::wait_for;
 use serde_json::json;
@@ -79,13 +79,7 @@ async fn a_contract_signed_while_finance_directory_is_stopped_becomes_a_draft_wi
     })
     .await;
     assert!(idle.is_some(), "finance-directory still pulls");
-    let client = owner
-        .run("mutation { createClient(input: {kind: COMPANY, name: \"Dupont SA\", siren: \"552100554\"}) { id } }", json!({}))
-        .await;
-    let client = client.data()["createClient"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let client = company_client(&owner).await;
     let contract = signed_contract(&owner, &client, &societe, &product).await;
 
     // finance-contracts has the event and waits for the client: tried again and again.

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crm_e2e::harness::{invoicing_setup, signed_contract, Stack};
+use crm_e2e::harness::{company_client, invoicing_setup, signed_contract, Stack};
 use crm_test_support::wait_for;
 use serde_json::json;
 
@@ -13,13 +13,7 @@ use serde_json::json;
 async fn a_signed_contract_becomes_an_invoice_read_from_the_client() {
     let stack = Stack::start().await;
     let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
-    let client = owner
-        .run("mutation { createClient(input: {kind: COMPANY, name: \"Dupont SA\", siren: \"552100554\"}) { id } }", json!({}))
-        .await;
-    let client = client.data()["createClient"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let client = company_client(&owner).await;
     let (societe, product) = invoicing_setup(&owner).await;
     let contract = signed_contract(&owner, &client, &societe, &product).await;
 
