@@ -11,6 +11,7 @@ pub mod commercial;
 pub mod directory;
 mod envelope;
 pub mod finance;
+pub mod logistics;
 
 pub use envelope::{Envelope, PayloadError};
 
@@ -94,6 +95,8 @@ pub const ALL_TYPES: &[&str] = &[
     finance::CreditNoteIssued::TYPE,
     finance::PaymentReceived::TYPE,
     finance::PaymentRejected::TYPE,
+    logistics::ShipmentCreated::TYPE,
+    logistics::ShipmentStatusChanged::TYPE,
 ];
 
 /// Implements [`Event`] for a producer's payload structs, and lists their types as the
@@ -119,6 +122,7 @@ mod tests {
             super::directory::TYPES,
             super::commercial::TYPES,
             super::finance::TYPES,
+            super::logistics::TYPES,
         ]
         .concat();
         let mut all = super::ALL_TYPES.to_vec();

@@ -26,6 +26,31 @@ pub struct DocumentSettings {
     pub dir: std::path::PathBuf,
     /// This subgraph's public base URL: `pdfUrl` is `<public_url>/invoices/<id>/pdf`.
     pub public_url: String,
+    /// The deployment's internal token (inline, or in `internal_token_file`): with it our other
+    /// services fetch an issued invoice's PDF at `/internal/invoices/<id>/pdf` (logistics
+    /// posting it). Without one that route does not exist.
+    #[serde(default)]
+    pub internal_token: Option<secrecy::SecretString>,
+    #[serde(default)]
+    pub internal_token_file: Option<std::path::PathBuf>,
+}
+
+impl DocumentSettings {
+    /// The internal token, when one is configured.
+    ///
+    /// # Errors
+    /// When its file cannot be read or it is too short.
+    pub fn internal_token(&self) -> anyhow::Result<Option<subgraph_kit::internal::InternalToken>> {
+        if self.internal_token.is_none() && self.internal_token_file.is_none() {
+            return Ok(None);
+        }
+        let token = subgraph_kit::settings::read_secret(
+            self.internal_token.as_ref(),
+            self.internal_token_file.as_deref(),
+            "",
+        )?;
+        subgraph_kit::internal::InternalToken::new(token).map(Some)
+    }
 }
 
 impl SubgraphSettings for Settings {
@@ -66,6 +91,8 @@ impl Settings {
             documents: DocumentSettings {
                 dir: documents_dir,
                 public_url,
+                internal_token: None,
+                internal_token_file: None,
             },
         }
     }

@@ -1,6 +1,9 @@
 //! `GET /invoices/{id}/pdf`: an issued invoice's PDF/A-3, for members of its organisation
 //! only (the bearer token is verified here as on `/graphql`). Another organisation's invoice
 //! is a 404, like one that does not exist.
+//!
+//! `GET /internal/invoices/{id}/pdf`: the same for our own services, with the deployment's
+//! internal token and the organisation named in `X-Crm-Organisation` (`subgraph_kit::internal`).
 
 use std::sync::Arc;
 
@@ -14,29 +17,36 @@ use axum::{
 use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenVerifier,
+    internal::{route_internal_organisation, InternalToken},
     server::{route_organisation, MembershipCheck},
+    storage::{DocumentStore, LocalStore},
 };
 use uuid::Uuid;
 
-use crate::{
-    db,
-    storage::{DocumentStore, LocalStore},
-};
+use crate::db;
 
 #[derive(Clone)]
 struct Downloads {
     pool: PgPool,
     verifier: TokenVerifier,
     store: Arc<LocalStore>,
+    internal: Option<InternalToken>,
 }
 
-pub fn routes(pool: PgPool, verifier: TokenVerifier, store: Arc<LocalStore>) -> Router {
+pub fn routes(
+    pool: PgPool,
+    verifier: TokenVerifier,
+    store: Arc<LocalStore>,
+    internal: Option<InternalToken>,
+) -> Router {
     Router::new()
         .route("/invoices/{id}/pdf", get(download))
+        .route("/internal/invoices/{id}/pdf", get(internal_download))
         .with_state(Downloads {
             pool,
             verifier,
             store,
+            internal,
         })
 }
 
@@ -60,8 +70,23 @@ async fn download(
         Ok(organisation_id) => organisation_id,
         Err(refusal) => return refusal,
     };
+    pdf(&d, organisation_id, &id).await
+}
+
+async fn internal_download(
+    State(d): State<Downloads>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match route_internal_organisation(d.internal.as_ref(), &headers) {
+        Ok(organisation_id) => pdf(&d, organisation_id, &id).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+async fn pdf(d: &Downloads, organisation_id: Uuid, id: &str) -> Response {
     let not_found = (StatusCode::NOT_FOUND, "invoice not found").into_response();
-    let Ok(id) = Uuid::parse_str(&id) else {
+    let Ok(id) = Uuid::parse_str(id) else {
         return not_found;
     };
     let invoice = match db::invoice::find_invoice(&d.pool, organisation_id, id).await {

@@ -20,8 +20,6 @@ pub mod graphql;
 pub mod ops;
 /// What finance runs: schema, document downloads, consumers.
 pub mod startup;
-/// Where issued documents are kept.
-pub mod storage;
 
 /// Finance's migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/finance");

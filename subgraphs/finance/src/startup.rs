@@ -9,6 +9,7 @@ use subgraph_kit::{
     directory::Directory,
     runtime::{App, Subgraph},
     server::MembershipCheck,
+    storage::LocalStore,
 };
 
 use crate::{
@@ -16,7 +17,6 @@ use crate::{
     db::directory::BillingIdentity,
     events::ContractsHandler,
     graphql::{build_schema, loaders::loaders, FinanceState},
-    storage::LocalStore,
 };
 
 /// Builds finance over `pool` (tests hand in a fresh database) or its configured database.
@@ -34,6 +34,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     )
     .await?;
     let pool = subgraph.pool().clone();
+    let internal = settings.documents.internal_token()?;
     let store = Arc::new(LocalStore::new(settings.documents.dir.clone()));
     let directory = Directory::new(&settings.directory, BillingIdentity)?;
     let state = FinanceState {
@@ -45,7 +46,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
     subgraph
         .memberships(MembershipCheck::PROJECTED)
         .graphql(build_schema(state), loaders())
-        .routes(crate::documents::routes(pool, verifier, store))
+        .routes(crate::documents::routes(pool, verifier, store, internal))
         .consumer("finance-directory", directory.handler())
         .consumer("finance-contracts", ContractsHandler)
         .bind()

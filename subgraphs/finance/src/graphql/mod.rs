@@ -18,7 +18,7 @@ use types::{entities, invoice, invoice_mutation, settings};
 pub struct FinanceState {
     pub pool: PgPool,
     /// Where issued documents are written.
-    pub store: std::sync::Arc<crate::storage::LocalStore>,
+    pub store: std::sync::Arc<subgraph_kit::storage::LocalStore>,
     /// This subgraph's public base URL (for `pdfUrl`).
     pub public_url: String,
     /// Core's clients and sociétés, read through to core on a miss.

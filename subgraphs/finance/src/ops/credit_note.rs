@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use sqlx::PgConnection;
-use subgraph_kit::{error::Invalid, money::cents, server::Tenant};
+use subgraph_kit::{error::Invalid, money::cents, server::Tenant, storage::LocalStore};
 use uuid::Uuid;
 
 use crate::{
@@ -14,7 +14,6 @@ use crate::{
     domain::invoice::{InvoiceKind, InvoiceStatus, VatCategory},
     error::{Error, Result},
     ops::issue::issue,
-    storage::LocalStore,
 };
 
 /// What to credit.

@@ -7,7 +7,11 @@ use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
-use subgraph_kit::{money::cents, server::Tenant};
+use subgraph_kit::{
+    money::cents,
+    server::Tenant,
+    storage::{DocumentStore, LocalStore},
+};
 
 use crate::{
     db::{
@@ -24,7 +28,6 @@ use crate::{
     },
     error::{Error, Result},
     events::{self, FinanceEvent},
-    storage::{DocumentStore, LocalStore},
 };
 
 /// The number, dates and references a document gets at issue.

@@ -13,15 +13,19 @@ pub use crm_test_support::Session;
 
 pub type TestApps = SubgraphApps;
 
+/// The deployment's internal token the tests configure finance with.
+pub const INTERNAL_TOKEN: &str = "test-internal-token-0123456789abcdef";
+
 pub async fn spawn_apps() -> TestApps {
     let harness = Harness::start().await;
     let db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
     let documents = std::env::temp_dir().join(format!("crm-finance-documents-{}", db.name));
-    let settings = subgraph_finance::config::Settings::for_tests(
+    let mut settings = subgraph_finance::config::Settings::for_tests(
         harness.service(&db),
         &harness.base_url,
         documents,
     );
+    settings.documents.internal_token = Some(INTERNAL_TOKEN.into());
     let built = subgraph_finance::startup::build(settings, Some(db.pool.clone())).await;
     let directory = ("finance-directory", DirectoryEvent::TYPES);
     SubgraphApps::new(harness, db, Some(built), directory, true)
@@ -116,6 +120,23 @@ pub async fn download(session: Option<&Session>, url: &str) -> (u16, Vec<u8>) {
     let mut request = reqwest::Client::new().get(url);
     if let Some(token) = session.map(|s| s.token.clone()) {
         request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.bytes().await.unwrap().to_vec())
+}
+
+/// `GET` an invoice's PDF as one of our services would: the internal token (or `token`), the
+/// organisation header (when given).
+pub async fn internal_download(
+    url: &str,
+    token: &str,
+    organisation: Option<&str>,
+) -> (u16, Vec<u8>) {
+    let url = url.replace("/invoices/", "/internal/invoices/");
+    let mut request = reqwest::Client::new().get(url).bearer_auth(token);
+    if let Some(organisation) = organisation {
+        request = request.header(subgraph_kit::internal::ORGANISATION_HEADER, organisation);
     }
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();

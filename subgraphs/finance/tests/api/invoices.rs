@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use subgraph_finance::domain::facturx::validate;
 
 use crate::helpers::{
-    company, download, draft, draft_input, issue, societe_with_settings, spawn_apps, INVOICE,
+    company, download, draft, draft_input, internal_download, issue, societe_with_settings,
+    spawn_apps, INTERNAL_TOKEN, INVOICE,
 };
 
 const SIREN: &str = "732829320";
@@ -57,6 +58,21 @@ async fn a_draft_is_issued_with_the_next_number_and_a_valid_factur_x() {
     let stranger = apps.sign_up("stranger@example.fr", "Other").await;
     assert_eq!(download(Some(&stranger), url).await.0, 404);
     assert!(draft_row["pdfUrl"].is_null());
+    // Our own services fetch it with the internal token, within the organisation they name.
+    let org = owner.organisation_id.as_str();
+    let (status, fetched) = internal_download(url, INTERNAL_TOKEN, Some(org)).await;
+    assert_eq!((status, fetched == pdf), (200, true));
+    let other = stranger.organisation_id.as_str();
+    assert_eq!(
+        internal_download(url, INTERNAL_TOKEN, Some(other)).await.0,
+        404
+    );
+    assert_eq!(
+        internal_download(url, &owner.token, Some(org)).await.0,
+        401,
+        "a member's token"
+    );
+    assert_eq!(internal_download(url, INTERNAL_TOKEN, None).await.0, 400);
     let events = apps.recorded("invoice.issued").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["organisation_id"], owner.organisation_id.as_str());

@@ -1,4 +1,4 @@
-//! Where issued documents live. `DocumentStore` is the interface; `LocalStore` keeps them on
+//! Where documents live (finance's issued invoices, logistics' letters and proofs). `DocumentStore` is the interface; `LocalStore` keeps them on
 //! the local filesystem (the default; an object-storage implementation would sit beside it).
 //! Documents are written once, under keys made of ids only, atomically (temporary file, then
 //! rename), before the issuing transaction commits: a failed commit leaves an orphan file,
@@ -6,7 +6,7 @@
 
 use std::{future::Future, path::PathBuf};
 
-/// Stores and serves documents by key (`<organisation>/<invoice>.pdf`).
+/// Stores and serves documents by key (`<organisation>/<document>.pdf`).
 pub trait DocumentStore: Send + Sync + 'static {
     fn put(&self, key: &str, bytes: Vec<u8>) -> impl Future<Output = std::io::Result<()>> + Send;
     fn get(&self, key: &str) -> impl Future<Output = std::io::Result<Vec<u8>>> + Send;
