@@ -1,0 +1,7 @@
+//! SQL, one module per aggregate. Every statement names the organisation.
+
+pub mod account;
+pub mod directory;
+pub mod document;
+pub mod invoice;
+pub mod preference;
