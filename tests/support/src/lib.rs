@@ -1,5 +1,5 @@
 //! What the CRM's tests share, and only its tests (a dev-dependency: no service links it):
-//! a fresh database per test, a GraphQL client, bounded waiting, NATS and SMTP helpers, the
+//! a fresh database per test, a GraphQL client, bounded waiting, NATS and SMTP helpers, a fake Maileva, the
 //! secrets core's account e-mails carry, and the harness that starts core with sessions for
 //! API tests and the end-to-end stack alike.
 
@@ -7,6 +7,7 @@ pub mod db;
 pub mod graphql;
 pub mod harness;
 pub mod mailbox;
+pub mod maileva;
 pub mod nats;
 pub mod smtp;
 pub mod wait;
