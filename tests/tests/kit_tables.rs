@@ -61,11 +61,12 @@ async fn every_subgraph_creates_the_kit_tables_identically() {
         9 + 4 + 10,
         "the reference has every column: {expected:#?}"
     );
-    let subgraphs: [(&str, &Migrator); 4] = [
+    let subgraphs: [(&str, &Migrator); 5] = [
         ("core", &subgraph_core::MIGRATOR),
         ("commercial", &subgraph_commercial::MIGRATOR),
         ("finance", &subgraph_finance::MIGRATOR),
         ("engagement", &subgraph_engagement::MIGRATOR),
+        ("logistics", &subgraph_logistics::MIGRATOR),
     ];
     for (name, migrator) in subgraphs {
         let db = TestDatabase::create(migrator).await;
