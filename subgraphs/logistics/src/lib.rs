@@ -15,6 +15,10 @@ pub mod db;
 pub mod domain;
 /// The subgraph's error type and its `extensions.code` mapping.
 pub mod error;
+/// Events published: shipments created and changing status.
+pub mod events;
+/// Operations: credentials, submission.
+pub mod ops;
 
 /// Logistics' migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/logistics");

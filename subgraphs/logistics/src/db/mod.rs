@@ -5,3 +5,4 @@ pub mod directory;
 pub mod document;
 pub mod invoice;
 pub mod preference;
+pub mod shipment;

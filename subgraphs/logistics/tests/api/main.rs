@@ -4,3 +4,4 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 mod carrier;
+mod submit;

@@ -1,0 +1,6 @@
+//! Operations: what a change does, in one place, whoever asks for it.
+
+/// Carrier accounts' credentials, sealed at rest.
+pub mod credentials;
+/// The submission worker: queued shipments handed to the carrier, step by step.
+pub mod submit;
