@@ -17,8 +17,10 @@ pub mod domain;
 pub mod error;
 /// Events published: shipments created and changing status.
 pub mod events;
-/// Operations: credentials, submission.
+/// Operations: credentials, submission, tracking.
 pub mod ops;
+/// Maileva's notifications: `POST /webhooks/maileva/{account}`.
+pub mod webhooks;
 
 /// Logistics' migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/logistics");

@@ -4,3 +4,5 @@
 pub mod credentials;
 /// The submission worker: queued shipments handed to the carrier, step by step.
 pub mod submit;
+/// Tracking: what the carrier says, kept and followed.
+pub mod tracking;

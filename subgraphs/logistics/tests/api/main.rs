@@ -5,3 +5,4 @@
 
 mod carrier;
 mod submit;
+mod webhooks;

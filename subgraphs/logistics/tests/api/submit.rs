@@ -26,15 +26,15 @@ use uuid::Uuid;
 
 const PDF: &[u8] = b"%PDF-1.7\n% an invoice\n%%EOF\n";
 
-struct World {
-    db: TestDatabase,
-    fake: FakeMaileva,
-    submitter: Submitter<Maileva>,
-    organisation_id: Uuid,
-    account_id: Uuid,
+pub(crate) struct World {
+    pub(crate) db: TestDatabase,
+    pub(crate) fake: FakeMaileva,
+    pub(crate) submitter: Submitter<Maileva>,
+    pub(crate) organisation_id: Uuid,
+    pub(crate) account_id: Uuid,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let db = TestDatabase::create(&subgraph_logistics::MIGRATOR).await;
     let fake = FakeMaileva::start().await;
     let dir = std::env::temp_dir().join(format!("crm-logistics-documents-{}", db.name));
@@ -107,7 +107,7 @@ async fn world() -> World {
 
 impl World {
     /// A queued registered letter carrying `pdf`.
-    async fn queue(&self, pdf: &[u8]) -> Uuid {
+    pub(crate) async fn queue(&self, pdf: &[u8]) -> Uuid {
         let (document_id, id, now) = (Uuid::new_v4(), Uuid::new_v4(), Utc::now());
         let key = storage_key(self.organisation_id, document_id);
         self.submitter.store.put(&key, pdf.to_vec()).await.unwrap();
@@ -179,14 +179,14 @@ impl World {
         id
     }
 
-    async fn shipment(&self, id: Uuid) -> ShipmentRow {
+    pub(crate) async fn shipment(&self, id: Uuid) -> ShipmentRow {
         subgraph_logistics::db::shipment::find(&self.db.pool, self.organisation_id, id)
             .await
             .unwrap()
             .unwrap()
     }
 
-    async fn events(&self) -> Vec<serde_json::Value> {
+    pub(crate) async fn events(&self) -> Vec<serde_json::Value> {
         sqlx::query_scalar("select envelope from outbox where event_type = 'shipment.status_changed' order by created_at")
             .fetch_all(&self.db.pool)
             .await
