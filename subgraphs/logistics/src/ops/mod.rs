@@ -2,6 +2,8 @@
 
 /// Carrier accounts' credentials, sealed at rest.
 pub mod credentials;
+/// Queuing a shipment: checked, frozen, estimated.
+pub mod shipment;
 /// The submission worker: queued shipments handed to the carrier, step by step.
 pub mod submit;
 /// Tracking: what the carrier says, kept and followed.

@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 mod carrier;
+mod queue;
 mod submit;
 mod webhooks;
