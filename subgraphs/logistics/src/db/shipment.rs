@@ -161,26 +161,33 @@ pub enum Step<'a> {
     Recipient(&'a str),
 }
 
-pub async fn record_step(db: impl PgExecutor<'_>, id: Uuid, step: Step<'_>) -> sqlx::Result<()> {
-    let (column, value) = match step {
+pub async fn record_step(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+    step: Step<'_>,
+) -> sqlx::Result<()> {
+    let (set, value) = match step {
         Step::CreateSent => ("create_sent_at = now()", None),
-        Step::Sending(v) => ("carrier_sending_id = $2", Some(v)),
-        Step::Document(v) => ("carrier_document_id = $2", Some(v)),
-        Step::Recipient(v) => ("carrier_recipient_id = $2", Some(v)),
+        Step::Sending(v) => ("carrier_sending_id = $3", Some(v)),
+        Step::Document(v) => ("carrier_document_id = $3", Some(v)),
+        Step::Recipient(v) => ("carrier_recipient_id = $3", Some(v)),
     };
-    sqlx::query(&format!(
-        "update shipments set {column}, updated_at = now() where id = $1 and ($2::text is null or true)"
-    ))
-    .bind(id)
-    .bind(value)
-    .execute(db)
-    .await?;
+    let sql = format!(
+        "update shipments set {set}, updated_at = now() where organisation_id = $1 and id = $2"
+    );
+    let query = sqlx::query(&sql).bind(organisation_id).bind(id);
+    match value {
+        Some(value) => query.bind(value).execute(db).await?,
+        None => query.execute(db).await?,
+    };
     Ok(())
 }
 
 /// A failed attempt: kept queued until `next_attempt_at`, the error recorded.
 pub async fn record_failed_attempt(
     db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
     id: Uuid,
     error: &str,
     next_attempt_at: DateTime<Utc>,
@@ -188,11 +195,12 @@ pub async fn record_failed_attempt(
     sqlx::query_scalar(
         "update shipments set attempts = attempts + 1, last_error = $2, next_attempt_at = $3,
                 leased_until = null, updated_at = now()
-         where id = $1 returning attempts",
+         where organisation_id = $4 and id = $1 returning attempts",
     )
     .bind(id)
     .bind(error)
     .bind(next_attempt_at)
+    .bind(organisation_id)
     .fetch_one(db)
     .await
 }
@@ -250,6 +258,7 @@ pub async fn transition(
 /// What the carrier said of the recipient once submitted.
 pub async fn record_recipient_facts(
     db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
     id: Uuid,
     tracking_number: Option<&str>,
     postage_price: Option<Decimal>,
@@ -257,11 +266,12 @@ pub async fn record_recipient_facts(
     sqlx::query(
         "update shipments set tracking_number = coalesce($2, tracking_number),
                 postage_price = coalesce($3, postage_price), updated_at = now()
-         where id = $1",
+         where organisation_id = $4 and id = $1",
     )
     .bind(id)
     .bind(tracking_number)
     .bind(postage_price)
+    .bind(organisation_id)
     .execute(db)
     .await?;
     Ok(())

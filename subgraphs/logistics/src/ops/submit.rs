@@ -115,8 +115,14 @@ impl<C: PostalCarrier> Submitter<C> {
                 let give_up =
                     !failure.retryable() || s.attempts + 1 >= self.settings.max_attempts.max(1);
                 if give_up {
-                    db::shipment::record_failed_attempt(&mut *tx, s.id, &message, Utc::now())
-                        .await?;
+                    db::shipment::record_failed_attempt(
+                        &mut *tx,
+                        s.organisation_id,
+                        s.id,
+                        &message,
+                        Utc::now(),
+                    )
+                    .await?;
                     if let Some((previous, row)) = db::shipment::transition(
                         &mut tx,
                         s.organisation_id,
@@ -152,7 +158,14 @@ impl<C: PostalCarrier> Submitter<C> {
                     let next = Utc::now()
                         + chrono::Duration::from_std(Duration::from_secs(delay))
                             .unwrap_or_default();
-                    db::shipment::record_failed_attempt(&mut *tx, s.id, &message, next).await?;
+                    db::shipment::record_failed_attempt(
+                        &mut *tx,
+                        s.organisation_id,
+                        s.id,
+                        &message,
+                        next,
+                    )
+                    .await?;
                     tracing::info!(shipment = %s.id, error = %message, "a submission will be retried");
                 }
             }
@@ -187,7 +200,13 @@ impl<C: PostalCarrier> Submitter<C> {
                 let id = match found {
                     Some(id) => id,
                     None => {
-                        db::shipment::record_step(&self.pool, s.id, Step::CreateSent).await?;
+                        db::shipment::record_step(
+                            &self.pool,
+                            s.organisation_id,
+                            s.id,
+                            Step::CreateSent,
+                        )
+                        .await?;
                         let letter = Letter {
                             shipment_id: s.id,
                             name: &name,
@@ -201,7 +220,8 @@ impl<C: PostalCarrier> Submitter<C> {
                         carrier.create_sending(&account, &letter).await?
                     }
                 };
-                db::shipment::record_step(&self.pool, s.id, Step::Sending(&id)).await?;
+                db::shipment::record_step(&self.pool, s.organisation_id, s.id, Step::Sending(&id))
+                    .await?;
                 id
             }
         };
@@ -217,7 +237,8 @@ impl<C: PostalCarrier> Submitter<C> {
                         .await?
                 }
             };
-            db::shipment::record_step(&self.pool, s.id, Step::Document(&id)).await?;
+            db::shipment::record_step(&self.pool, s.organisation_id, s.id, Step::Document(&id))
+                .await?;
         }
         if s.carrier_recipient_id.is_none() {
             let existing = carrier.recipients(&account, s.kind, &sending).await?;
@@ -229,7 +250,8 @@ impl<C: PostalCarrier> Submitter<C> {
                         .await?
                 }
             };
-            db::shipment::record_step(&self.pool, s.id, Step::Recipient(&id)).await?;
+            db::shipment::record_step(&self.pool, s.organisation_id, s.id, Step::Recipient(&id))
+                .await?;
         }
         carrier.submit(&account, s.kind, &sending).await?;
         // What the carrier says of the recipient now: the registered number, the postage.
@@ -237,6 +259,7 @@ impl<C: PostalCarrier> Submitter<C> {
             if let Some(r) = recipients.into_iter().next() {
                 db::shipment::record_recipient_facts(
                     &self.pool,
+                    s.organisation_id,
                     s.id,
                     r.registered_number.as_deref(),
                     r.postage_price,
