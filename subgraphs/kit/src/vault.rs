@@ -119,9 +119,15 @@ mod tests {
         assert!(key.decrypt("account:2", &sealed).is_err(), "another row");
         let other = VaultKey::from_base64(&VaultKey::generate()).expect("a generated key");
         assert!(other.decrypt("account:1", &sealed).is_err(), "another key");
+        // One character of the ciphertext changed (in the middle: every bit of it counts).
+        let middle = sealed.len() / 2;
         let mut altered = sealed.clone();
-        altered.pop();
-        altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        let swapped = if &sealed[middle..=middle] == "A" {
+            "B"
+        } else {
+            "A"
+        };
+        altered.replace_range(middle..=middle, swapped);
         assert!(key.decrypt("account:1", &altered).is_err(), "altered");
         assert_ne!(
             sealed,
