@@ -33,6 +33,9 @@ pub struct ShipmentSummary {
     pub tracking_number: Option<String>,
     /// The recipient's first address line (a name).
     pub recipient_name: String,
+    /// The member who asked for it; `None` when an event did (an invoice to post).
+    #[serde(default)]
+    pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -559,6 +559,18 @@ pub async fn route_organisation(
     memberships: Option<(&MembershipCheck, &PgPool)>,
     headers: &HeaderMap,
 ) -> Result<Uuid, Response> {
+    route_tenant(verifier, memberships, headers)
+        .await
+        .map(|tenant| tenant.organisation_id)
+}
+
+/// The caller of a plain HTTP route, with their role (an upload needs one), checked as
+/// [`route_organisation`] does.
+pub async fn route_tenant(
+    verifier: &TokenVerifier,
+    memberships: Option<(&MembershipCheck, &PgPool)>,
+    headers: &HeaderMap,
+) -> Result<Tenant, Response> {
     let token = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -576,12 +588,12 @@ pub async fn route_organisation(
     let Some(membership) = identity.membership else {
         return Err((StatusCode::FORBIDDEN, "switch to an organisation first").into_response());
     };
+    let tenant = Tenant {
+        organisation_id: membership.organisation_id,
+        user_id: identity.user_id,
+        role: membership.role,
+    };
     if let Some((check, pool)) = memberships {
-        let tenant = Tenant {
-            organisation_id: membership.organisation_id,
-            user_id: identity.user_id,
-            role: membership.role,
-        };
         if let Some(refusal) = check.refusal(pool, &tenant).await {
             let status = match refusal {
                 AuthError::MembershipsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -590,5 +602,5 @@ pub async fn route_organisation(
             return Err((status, refusal.to_string()).into_response());
         }
     }
-    Ok(membership.organisation_id)
+    Ok(tenant)
 }
