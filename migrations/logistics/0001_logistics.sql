@@ -232,6 +232,10 @@ create table shipments (
     create_sent_at      timestamptz,
     submitted_at        timestamptz,
     delivered_at        timestamptz,
+    -- A registered letter's proofs, kept once the carrier has them (checked at most so often).
+    deposit_proof_id    uuid,
+    acknowledgement_id  uuid,
+    proofs_checked_at   timestamptz,
     attempts            integer not null default 0,
     next_attempt_at     timestamptz,
     leased_until        timestamptz,

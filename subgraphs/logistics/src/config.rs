@@ -172,6 +172,8 @@ impl SubgraphSettings for Settings {
 
     fn defaults(builder: Defaults) -> Result<Defaults, ConfigError> {
         builder
+            // A letter's document is uploaded to `POST /documents`: up to 20 MB.
+            .set_default("http.max_body_bytes", 21 * 1024 * 1024)?
             .set_default(
                 "maileva.auth_url",
                 "https://connexion.maileva.com/auth/realms/services/protocol/openid-connect/token",
@@ -199,16 +201,25 @@ impl SubgraphSettings for Settings {
 }
 
 impl Settings {
-    /// Logistics over `service`, reading through to core at `core_url` and fetching invoices
-    /// from finance at `finance_url`, Maileva (both environments) at `maileva_url` (a fake's),
-    /// its documents in `documents_dir`, a fresh vault key, and submissions looked at often.
+    /// Logistics over `service` (port 0: a free one, picked now), reading through to core at
+    /// `core_url` and fetching invoices from finance at `finance_url` (without an internal
+    /// token: set `finance.internal_token`), Maileva (both environments) at `maileva_url` (a
+    /// fake's), its documents in `documents_dir`, a fresh vault key, submissions looked at
+    /// often, no polling.
     pub fn for_tests(
-        service: ServiceSettings,
+        mut service: ServiceSettings,
         core_url: &str,
         finance_url: &str,
         maileva_url: &str,
         documents_dir: PathBuf,
     ) -> Self {
+        // A port of its own, so that Maileva's callbacks and document links can name it.
+        if service.http.port == 0 {
+            service.http.port = std::net::TcpListener::bind((service.http.host.as_str(), 0))
+                .and_then(|l| l.local_addr())
+                .map_or(0, |a| a.port());
+        }
+        let public_url = format!("http://{}:{}", service.http.host, service.http.port);
         let token = format!("{maileva_url}/auth/realms/services/protocol/openid-connect/token");
         Self {
             service,
@@ -233,7 +244,7 @@ impl Settings {
                 internal_token_file: None,
             },
             shipping: ShippingSettings {
-                public_url: "http://127.0.0.1:4005".to_owned(),
+                public_url,
                 submit_interval_ms: 200,
                 max_attempts: 3,
                 retry_base_seconds: 0,
@@ -260,6 +271,7 @@ mod tests {
         let settings = Settings::from_defaults().expect("defaults are complete");
         assert_eq!(settings.service.http.port, 4005);
         assert!(settings.vault.key().is_err(), "no key by default");
+        assert!(settings.service.http.max_body_bytes > crate::domain::document::MAX_BYTES);
         assert_eq!(settings.pricing.simple_letter.to_string(), "1.39");
     }
 }

@@ -20,6 +20,7 @@ pub fn summary(s: &ShipmentRow) -> ShipmentSummary {
         tracking_status: s.tracking_status.map(|t| t.label().to_owned()),
         tracking_number: s.tracking_number.clone(),
         recipient_name: s.recipient_lines.first().cloned().unwrap_or_default(),
+        created_by: s.created_by,
         created_at: s.created_at,
     }
 }
@@ -50,4 +51,39 @@ pub async fn record_status_changed(
         error: error.map(str::to_owned),
     };
     record_event(tx, &event, s.organisation_id, None, None).await
+}
+
+crm_events::event_set! {
+    /// Finance's events logistics hears.
+    pub enum InvoiceEvent {
+        InvoiceIssued(crm_events::finance::InvoiceIssued),
+    }
+}
+
+/// `invoice.issued` → the invoice recorded, and posted when its setting says so; the worker
+/// is woken once the shipment is committed.
+pub struct InvoicesHandler {
+    pub poster: crate::ops::invoice::InvoicePoster,
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl subgraph_kit::consumer::Handler for InvoicesHandler {
+    type Events = InvoiceEvent;
+    type Output = bool;
+
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &subgraph_kit::events::Envelope,
+        event: InvoiceEvent,
+    ) -> std::result::Result<bool, subgraph_kit::consumer::HandlerError> {
+        let InvoiceEvent::InvoiceIssued(issued) = event;
+        Ok(self.poster.handle(tx, envelope, &issued).await?.is_some())
+    }
+
+    async fn committed(&self, queued: bool) {
+        if queued {
+            self.wake.notify_one();
+        }
+    }
 }

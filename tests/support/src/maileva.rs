@@ -41,6 +41,9 @@ pub struct FakeSending {
     pub documents: Vec<(String, Vec<u8>, Value)>,
     pub recipients: Vec<Value>,
     pub delivery_statuses: Vec<Value>,
+    /// A registered letter's proofs once Maileva has them (`download_deposit_proof`,
+    /// `download_acknowledgement_of_receipt`): the file name's suffix → the PDF.
+    pub proofs: HashMap<String, Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -136,6 +139,10 @@ impl FakeMaileva {
             .route(
                 "/sendings/{id}/recipients/{rid}/delivery_statuses",
                 get(delivery_statuses),
+            )
+            .route(
+                "/sendings/{id}/recipients/{rid}/{file}",
+                get(download_proof),
             );
         let router = Router::new()
             .route(
@@ -176,6 +183,61 @@ impl FakeMaileva {
     /// Records the next sending created, then cuts its answer mid-body.
     pub fn cut_next_creation(&self) {
         self.fake.cut_creations.store(1, Ordering::SeqCst);
+    }
+
+    /// Notifies as Maileva does: `event_type` on `resource_id` (a sending's id, with its
+    /// custom id), POSTed to the callback of every subscription to that event, with the
+    /// subscription's Basic credentials. Returns the statuses the callbacks answered.
+    ///
+    /// # Panics
+    /// When a callback is unreachable.
+    pub async fn notify(
+        &self,
+        event_type: &str,
+        resource_id: &str,
+        resource_custom_id: Option<&str>,
+        event_date: &str,
+    ) -> Vec<u16> {
+        let subscriptions: Vec<Value> = self
+            .subscriptions()
+            .into_iter()
+            .filter(|s| s["event_type"] == event_type)
+            .collect();
+        let http = reqwest::Client::new();
+        let mut answers = Vec::new();
+        for s in subscriptions {
+            let url = s["callback_url"].as_str().unwrap_or_default().to_owned();
+            let basic = &s["authentication"]["basic"];
+            let body = json!({
+                "event_type": event_type,
+                "resource_type": s["resource_type"],
+                "event_date": event_date,
+                "resource_id": resource_id,
+                "resource_custom_id": resource_custom_id,
+                "resource_location": format!("{}/{resource_id}", s["resource_type"].as_str().unwrap_or_default()),
+            });
+            let response = http
+                .post(&url)
+                .basic_auth(
+                    basic["login"].as_str().unwrap_or_default(),
+                    basic["password"].as_str(),
+                )
+                .json(&body)
+                .send()
+                .await
+                .unwrap_or_else(|err| panic!("the callback {url} is unreachable: {err}"));
+            answers.push(response.status().as_u16());
+        }
+        answers
+    }
+
+    /// Makes a registered letter's proof available: `deposit_proof` or
+    /// `acknowledgement_of_receipt`.
+    pub fn set_proof(&self, sending_id: &str, proof: &str, pdf: &[u8]) {
+        let mut inner = self.fake.lock();
+        if let Some(s) = inner.sendings.iter_mut().find(|s| s.id == sending_id) {
+            s.proofs.insert(proof.to_owned(), pdf.to_vec());
+        }
     }
 
     /// Sets the delivery statuses of a sending's recipients (`[{status, label, date}]`).
@@ -291,6 +353,7 @@ async fn create_sending(
         documents: Vec::new(),
         recipients: Vec::new(),
         delivery_statuses: Vec::new(),
+        proofs: HashMap::new(),
     };
     let answer = sending_json(&sending).to_string();
     fake.lock().sendings.push(sending);
@@ -595,6 +658,35 @@ async fn delivery_statuses(
     }
     with_sending(&fake, &api, &id, |s| {
         Json(json!({"delivery_statuses": s.delivery_statuses, "paging": {"total_results": s.delivery_statuses.len()}})).into_response()
+    })
+}
+
+async fn download_proof(
+    State(fake): State<Fake>,
+    Path((api, id, _rid, file)): Path<(String, String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = fake.refuse(&headers) {
+        return refused;
+    }
+    let Some(proof) = file.strip_prefix("download_") else {
+        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such resource");
+    };
+    if api != "registered_mail" {
+        return error(StatusCode::NOT_FOUND, "NOT_FOUND", "registered mail only");
+    }
+    let proof = proof.to_owned();
+    with_sending(&fake, &api, &id, move |s| match s.proofs.get(&proof) {
+        Some(pdf) => (
+            [(header::CONTENT_TYPE, "application/pdf")],
+            Body::from(pdf.clone()),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_FOUND",
+            "not available yet",
+        ),
     })
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::{
-    CarrierError, CarrierResult, Credentials, DeliveryStatus, Letter, PostalCarrier,
+    CarrierError, CarrierResult, Credentials, DeliveryStatus, Letter, PostalCarrier, Proof,
     RecipientState, SendingState,
 };
 use crate::{
@@ -219,6 +219,15 @@ impl Maileva {
     where
         F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync,
     {
+        let (status, body) = self.call_raw(account, build).await?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// A call whose answer is bytes (a PDF).
+    async fn call_raw<F>(&self, account: &Credentials, build: F) -> CarrierResult<(u16, Vec<u8>)>
+    where
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync,
+    {
         for attempt in 0..2 {
             let token = self.token(account).await?;
             let response = build(&self.http)
@@ -227,7 +236,7 @@ impl Maileva {
                 .await
                 .map_err(unavailable)?;
             let status = response.status();
-            let body = response.text().await.map_err(unavailable)?;
+            let body = response.bytes().await.map_err(unavailable)?.to_vec();
             if status == reqwest::StatusCode::UNAUTHORIZED && attempt == 0 {
                 self.forget_token(account).await;
                 continue;
@@ -235,7 +244,7 @@ impl Maileva {
             if status.is_success() {
                 return Ok((status.as_u16(), body));
             }
-            return Err(refusal(status, &body));
+            return Err(refusal(status, &String::from_utf8_lossy(&body)));
         }
         Err(CarrierError::Unavailable(
             "Maileva refused a fresh token".into(),
@@ -537,6 +546,33 @@ impl PostalCarrier for Maileva {
                 })
             })
             .collect())
+    }
+
+    async fn proof(
+        &self,
+        account: &Credentials,
+        sending_id: &str,
+        recipient_id: &str,
+        proof: Proof,
+    ) -> CarrierResult<Option<Vec<u8>>> {
+        let file = match proof {
+            Proof::Deposit => "download_deposit_proof",
+            Proof::AcknowledgementOfReceipt => "download_acknowledgement_of_receipt",
+        };
+        let url = self.url(
+            account,
+            api_of(ShipmentKind::RegisteredLetter),
+            &format!("/sendings/{sending_id}/recipients/{recipient_id}/{file}"),
+        );
+        match self
+            .call_raw(account, |http| http.get(&url).header("accept", "*/*"))
+            .await
+        {
+            Ok((_, bytes)) => Ok(Some(bytes)),
+            // Not there yet (404): a deposit proof comes once posted, an AR once delivered.
+            Err(CarrierError::Refused { .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
     }
 
     async fn subscribe(

@@ -108,6 +108,15 @@ pub struct DeliveryStatus {
     pub date: DateTime<Utc>,
 }
 
+/// A registered letter's proofs, which the carrier makes available as PDFs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// That the letter was deposited with La Poste.
+    Deposit,
+    /// The acknowledgement of receipt the recipient signed.
+    AcknowledgementOfReceipt,
+}
+
 /// What logistics asks of a postal carrier.
 pub trait PostalCarrier: Send + Sync + 'static {
     /// The sending whose custom id is `shipment_id`, if the carrier has one.
@@ -183,6 +192,15 @@ pub trait PostalCarrier: Send + Sync + 'static {
         sending_id: &str,
         recipient_id: &str,
     ) -> impl Future<Output = CarrierResult<Vec<DeliveryStatus>>> + Send;
+
+    /// A registered letter's proof, once the carrier has it (`None` before).
+    fn proof(
+        &self,
+        account: &Credentials,
+        sending_id: &str,
+        recipient_id: &str,
+        proof: Proof,
+    ) -> impl Future<Output = CarrierResult<Option<Vec<u8>>>> + Send;
 
     /// Asks the carrier to notify `callback_url` (authenticating with `login`/`password`) of
     /// every status change of the account's sendings and recipients.

@@ -208,3 +208,23 @@ pub async fn by_ids(
     .fetch_all(db)
     .await
 }
+
+/// Maileva accepted the notification subscriptions made with the password of `digest`.
+pub async fn webhooks_registered(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    id: Uuid,
+    digest: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update carrier_accounts
+         set webhook_password_sha256 = $3, webhooks_registered_at = now(), webhooks_error = null
+         where organisation_id = $1 and id = $2",
+    )
+    .bind(organisation_id)
+    .bind(id)
+    .bind(digest)
+    .execute(db)
+    .await?;
+    Ok(())
+}

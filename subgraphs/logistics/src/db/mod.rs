@@ -6,3 +6,4 @@ pub mod document;
 pub mod invoice;
 pub mod preference;
 pub mod shipment;
+pub mod tracking;

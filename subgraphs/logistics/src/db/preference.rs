@@ -53,3 +53,25 @@ pub async fn of_client(
     .fetch_optional(db)
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PreferenceRow {
+    pub client_id: Uuid,
+    pub invoices_by_post: bool,
+}
+
+/// The own settings of many clients (those that have one).
+pub async fn of_clients(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    client_ids: &[Uuid],
+) -> sqlx::Result<Vec<PreferenceRow>> {
+    sqlx::query_as(
+        "select client_id, invoices_by_post from postal_preferences
+         where organisation_id = $1 and client_id = any($2)",
+    )
+    .bind(organisation_id)
+    .bind(client_ids)
+    .fetch_all(db)
+    .await
+}

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+use subgraph_kit::pagination::{and_eq, newest_first, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::status::{ShipmentKind, ShipmentReason, ShipmentStatus, TrackingStatus};
@@ -40,6 +41,8 @@ pub struct ShipmentRow {
     pub create_sent_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
+    pub deposit_proof_id: Option<Uuid>,
+    pub acknowledgement_id: Option<Uuid>,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -52,7 +55,8 @@ const COLUMNS: &str = "organisation_id, id, client_id, societe_id, carrier_accou
     invoice_id, kind, reason, status, tracking_status, colour, duplex, acknowledgement_of_receipt,
     recipient_lines, recipient_country, sender_lines, sender_country, document_id, pages,
     price_estimate, postage_price, tracking_number, carrier_sending_id, carrier_document_id,
-    carrier_recipient_id, create_sent_at, submitted_at, delivered_at, attempts, next_attempt_at,
+    carrier_recipient_id, create_sent_at, submitted_at, delivered_at, deposit_proof_id,
+    acknowledgement_id, attempts, next_attempt_at,
     last_error, created_by, created_at, updated_at";
 
 /// Records a new shipment, `QUEUED`, with its first history row.
@@ -275,4 +279,60 @@ pub async fn record_recipient_facts(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Shipments by id.
+pub async fn by_ids(
+    db: impl PgExecutor<'_>,
+    organisation_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<ShipmentRow>> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from shipments where organisation_id = $1 and id = any($2)"
+    ))
+    .bind(organisation_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+/// What a list of shipments is narrowed by.
+#[derive(Debug, Clone, Default)]
+pub struct ShipmentFilter {
+    pub status: Option<ShipmentStatus>,
+    pub tracking_status: Option<TrackingStatus>,
+    pub reason: Option<ShipmentReason>,
+    pub client_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub invoice_id: Option<Uuid>,
+    pub societe_id: Option<Uuid>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+/// A page of shipments, newest first, and how many match.
+pub async fn list_page(
+    db: &sqlx::PgPool,
+    organisation_id: Uuid,
+    f: &ShipmentFilter,
+    page: &PageRequest,
+) -> sqlx::Result<(Vec<ShipmentRow>, i64)> {
+    let filter = |q: &mut QueryBuilder<'_, Postgres>| {
+        q.push(" where organisation_id = ")
+            .push_bind(organisation_id);
+        and_eq(q, "status", f.status);
+        and_eq(q, "tracking_status", f.tracking_status);
+        and_eq(q, "reason", f.reason);
+        and_eq(q, "client_id", f.client_id);
+        and_eq(q, "contract_id", f.contract_id);
+        and_eq(q, "invoice_id", f.invoice_id);
+        and_eq(q, "societe_id", f.societe_id);
+        if let Some(from) = f.created_from {
+            q.push(" and created_at >= ").push_bind(from);
+        }
+        if let Some(before) = f.created_before {
+            q.push(" and created_at < ").push_bind(before);
+        }
+    };
+    newest_first(db, "shipments", "created_at", filter, page).await
 }

@@ -196,10 +196,15 @@ pub enum TrackingSource {
 
 #[derive(Enum, sqlx::Type, Copy, Clone, Debug, PartialEq, Eq)]
 #[sqlx(type_name = "document_kind", rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(name = "ShipmentDocumentKind")]
 pub enum DocumentKind {
+    /// Uploaded by a member.
     Upload,
+    /// An issued invoice's PDF, from finance.
     Invoice,
+    /// The carrier's proof that the letter was deposited.
     DepositProof,
+    /// The signed acknowledgement of receipt of a registered letter.
     AcknowledgementOfReceipt,
 }
 

@@ -147,6 +147,8 @@ pub async fn queue(
         create_sent_at: None,
         submitted_at: None,
         delivered_at: None,
+        deposit_proof_id: None,
+        acknowledgement_id: None,
         attempts: 0,
         next_attempt_at: Some(now),
         last_error: None,
@@ -156,5 +158,68 @@ pub async fn queue(
     };
     db::shipment::insert(tx, &row).await?;
     events::record_created(tx, correlation_id, &row).await?;
+    Ok(row)
+}
+
+/// Cancels a shipment not yet with the carrier (queued, or failed).
+///
+/// # Errors
+/// `NOT_FOUND`, or `INVALID_TRANSITION` once the carrier has it.
+pub async fn cancel(
+    tx: &mut PgConnection,
+    organisation_id: Uuid,
+    id: Uuid,
+    by: Uuid,
+) -> Result<ShipmentRow> {
+    change(
+        tx,
+        organisation_id,
+        id,
+        ShipmentStatus::Cancelled,
+        &format!("cancelled by {by}"),
+    )
+    .await
+}
+
+/// Queues a failed shipment again (from the step it stopped at).
+///
+/// # Errors
+/// `NOT_FOUND`, or `INVALID_TRANSITION` unless it failed.
+pub async fn retry(
+    tx: &mut PgConnection,
+    organisation_id: Uuid,
+    id: Uuid,
+    by: Uuid,
+) -> Result<ShipmentRow> {
+    change(
+        tx,
+        organisation_id,
+        id,
+        ShipmentStatus::Queued,
+        &format!("retried by {by}"),
+    )
+    .await
+}
+
+async fn change(
+    tx: &mut PgConnection,
+    organisation_id: Uuid,
+    id: Uuid,
+    to: ShipmentStatus,
+    reason: &str,
+) -> Result<ShipmentRow> {
+    let current = db::shipment::find(&mut *tx, organisation_id, id)
+        .await?
+        .ok_or(Error::not_found("shipment"))?;
+    let Some((previous, row)) =
+        db::shipment::transition(tx, organisation_id, id, to, Some(reason), None).await?
+    else {
+        return Err(Error::InvalidTransition(format!(
+            "a {} shipment cannot become {}",
+            current.status.label(),
+            to.label()
+        )));
+    };
+    events::record_status_changed(tx, &row, previous, None, None).await?;
     Ok(row)
 }

@@ -164,6 +164,8 @@ impl World {
             create_sent_at: None,
             submitted_at: None,
             delivered_at: None,
+            deposit_proof_id: None,
+            acknowledgement_id: None,
             attempts: 0,
             next_attempt_at: Some(now),
             last_error: None,
