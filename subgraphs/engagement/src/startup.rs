@@ -1,5 +1,6 @@
 //! What the engagement subgraph runs: its schema and loaders (with the live subscriptions),
-//! the consumer of core's events (directory projection, notifications, e-mail) and the
+//! the consumers of core's events (directory projection, notifications, e-mail) and of
+//! logistics' (letters on the timeline) and the
 //! mailer that sends queued e-mail.
 
 use anyhow::Context;
@@ -17,6 +18,7 @@ use crate::{
     events::NotificationsHandler,
     graphql::{build_schema, loaders::loaders, EngagementState},
     mailer::Mailer,
+    shipments::ShipmentsHandler,
 };
 
 /// Builds engagement over `pool` (tests hand in a fresh database) or its configured database.
@@ -42,6 +44,10 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         events: events.clone(),
         directory: directory.clone(),
     };
+    let shipments = ShipmentsHandler {
+        nats: nats.clone(),
+        events: events.clone(),
+    };
     let notifications = NotificationsHandler {
         nats,
         events,
@@ -59,6 +65,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         .memberships(MembershipCheck::PROJECTED)
         .graphql(build_schema(state), loaders())
         .consumer("engagement-notifications", notifications)
+        .consumer("engagement-shipments", shipments)
         .task(|stop| mailer.run(stop))
         .bind()
         .await

@@ -38,7 +38,8 @@ pub struct ActivityRow {
     pub comment: Option<String>,
     pub client_id: Option<Uuid>,
     pub contract_id: Option<Uuid>,
-    pub created_by: Uuid,
+    /// Null: recorded by the system.
+    pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -129,7 +130,7 @@ pub struct NewActivity<'a> {
 pub async fn insert_activity(
     db: impl PgExecutor<'_>,
     organisation_id: Uuid,
-    created_by: Uuid,
+    created_by: Option<Uuid>,
     a: NewActivity<'_>,
 ) -> sqlx::Result<ActivityRow> {
     sqlx::query_as(
@@ -233,5 +234,30 @@ pub async fn types_by_ids(
         .bind(organisation_id)
         .bind(ids)
         .fetch_all(db)
+        .await
+}
+
+/// The id of the organisation's activity type `code`, made with `label` if it lacks it.
+#[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
+pub async fn type_id(
+    db: &mut sqlx::PgConnection,
+    organisation_id: Uuid,
+    code: &str,
+    label: &str,
+) -> sqlx::Result<Uuid> {
+    sqlx::query(
+        "insert into activity_types (id, organisation_id, code, label) values ($1, $2, $3, $4)
+         on conflict (organisation_id, code) do nothing",
+    )
+    .bind(Uuid::now_v7())
+    .bind(organisation_id)
+    .bind(code)
+    .bind(label)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query_scalar("select id from activity_types where organisation_id = $1 and code = $2")
+        .bind(organisation_id)
+        .bind(code)
+        .fetch_one(db)
         .await
 }

@@ -66,10 +66,11 @@ impl Activity {
     async fn contract_id(&self) -> Option<ID> {
         self.0.contract_id.map(|id| ID(id.to_string()))
     }
-    async fn created_by(&self) -> User {
-        User {
-            id: ID(self.0.created_by.to_string()),
-        }
+    /// Who recorded it; null when the system did (a letter's tracking…).
+    async fn created_by(&self) -> Option<User> {
+        self.0.created_by.map(|id| User {
+            id: ID(id.to_string()),
+        })
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -229,7 +230,7 @@ impl ActivityMutation {
         let row = db::activity::insert_activity(
             &state.pool,
             tenant.organisation_id,
-            tenant.user_id,
+            Some(tenant.user_id),
             NewActivity {
                 type_id,
                 occurred_at: input.occurred_at,

@@ -27,6 +27,12 @@ pub enum NotificationKind {
     Alert,
     Info,
     System,
+    /// A letter was delivered (or its acknowledgement of receipt signed).
+    ShipmentDelivered,
+    /// A letter came back to the sender.
+    ShipmentReturned,
+    /// A letter could not be sent, or the carrier rejected it.
+    ShipmentFailed,
 }
 
 impl NotificationKind {
@@ -41,6 +47,9 @@ impl NotificationKind {
             "REMINDER" => Self::Reminder,
             "ALERT" => Self::Alert,
             "SYSTEM" => Self::System,
+            "SHIPMENT_DELIVERED" => Self::ShipmentDelivered,
+            "SHIPMENT_RETURNED" => Self::ShipmentReturned,
+            "SHIPMENT_FAILED" => Self::ShipmentFailed,
             _ => Self::Info,
         }
     }
