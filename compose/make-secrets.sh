@@ -16,9 +16,13 @@ create jwt-signing-key.pem openssl genpkey -algorithm ed25519
 create mail-opening-key.pem openssl genpkey -algorithm x25519
 create mail-sealing-key.pem openssl pkey -in "$dir/mail-opening-key.pem" -pubout
 for name in postgres core core-migrator commercial commercial-migrator finance finance-migrator \
-            engagement engagement-migrator; do
+            engagement engagement-migrator logistics logistics-migrator; do
   create "db-$name.password" openssl rand -hex 24
 done
-for name in core commercial finance engagement operator; do
+for name in core commercial finance engagement logistics operator; do
   create "nats-$name.password" openssl rand -hex 24
 done
+# Finance serves issued invoices' PDFs to logistics with this token (never to users).
+create internal-token openssl rand -hex 32
+# Logistics encrypts carrier credentials (Maileva's) at rest with this key.
+create logistics-vault-key openssl rand -base64 32

@@ -3,7 +3,7 @@
 # database per subgraph, each with its migrator and app roles (provision.sql), passwords
 # from the Docker secrets db_<subgraph>_password and db_<subgraph>_migrator_password.
 set -euo pipefail
-for subgraph in core commercial finance engagement; do
+for subgraph in core commercial finance engagement logistics; do
   psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v db="crm_${subgraph}" \
     -v app="crm_${subgraph}" \

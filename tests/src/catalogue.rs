@@ -39,6 +39,12 @@ pub const SUBGRAPHS: &[SubgraphEntry] = &[
         sdl: subgraph_engagement::graphql::sdl,
         bus: &subgraph_engagement::BUS,
     },
+    SubgraphEntry {
+        name: "logistics",
+        port: 4005,
+        sdl: subgraph_logistics::graphql::sdl,
+        bus: &subgraph_logistics::BUS,
+    },
 ];
 
 impl SubgraphEntry {

@@ -8,9 +8,11 @@ use std::{collections::HashMap, path::PathBuf};
 
 use crm_test_support::{
     harness::{start, Harness},
+    maileva::FakeMaileva,
     nats::NatsServer,
     GraphqlClient, TestDatabase,
 };
+use secrecy::SecretString;
 use serde_json::{json, Value};
 use subgraph_kit::runtime::Running;
 use uuid::Uuid;
@@ -22,6 +24,9 @@ use crate::{
 
 pub use crm_test_support::PASSWORD;
 
+/// The stack's internal token: logistics fetches issued invoices' PDFs from finance with it.
+pub const INTERNAL_TOKEN: &str = "e2e-internal-token-0123456789abcdef0123456789";
+
 pub struct Stack {
     pub engagement: Running,
     pub engagement_db: TestDatabase,
@@ -29,6 +34,10 @@ pub struct Stack {
     pub commercial_db: TestDatabase,
     pub finance: Running,
     pub finance_db: TestDatabase,
+    pub logistics: Running,
+    pub logistics_db: TestDatabase,
+    /// The Maileva logistics posts through.
+    pub maileva: FakeMaileva,
     pub gateway: GatewayProcess,
     /// Core, its database, the test's events and core's signing key.
     pub core: Harness,
@@ -126,18 +135,33 @@ impl Stack {
             subgraph_commercial::startup::build(settings, Some(commercial_db.pool.clone())).await,
         );
         let finance_db = TestDatabase::create(&subgraph_finance::MIGRATOR).await;
-        let settings = subgraph_finance::config::Settings::for_tests(
+        let mut settings = subgraph_finance::config::Settings::for_tests(
             service(&finance_db, "finance"),
             &core.base_url,
             std::env::temp_dir().join(format!("crm-finance-documents-{}", finance_db.name)),
         );
+        settings.documents.internal_token = Some(SecretString::from(INTERNAL_TOKEN));
         let finance =
             start(subgraph_finance::startup::build(settings, Some(finance_db.pool.clone())).await);
+        let maileva = FakeMaileva::start().await;
+        let logistics_db = TestDatabase::create(&subgraph_logistics::MIGRATOR).await;
+        let mut settings = subgraph_logistics::config::Settings::for_tests(
+            service(&logistics_db, "logistics"),
+            &core.base_url,
+            &finance.base_url,
+            &maileva.url,
+            std::env::temp_dir().join(format!("crm-logistics-documents-{}", logistics_db.name)),
+        );
+        settings.finance.internal_token = Some(SecretString::from(INTERNAL_TOKEN));
+        let logistics = start(
+            subgraph_logistics::startup::build(settings, Some(logistics_db.pool.clone())).await,
+        );
         let mut urls = extra_urls.clone();
         urls.insert("commercial".into(), commercial.url());
         urls.insert("finance".into(), finance.url());
         urls.insert("core".into(), core.url());
         urls.insert("engagement".into(), engagement.url());
+        urls.insert("logistics".into(), logistics.url());
         let log = log_path();
         let gateway = start_gateway(supergraph, &urls, &core.jwks_url(), 0, Some(&log))
             .await
@@ -152,6 +176,9 @@ impl Stack {
             commercial_db,
             finance,
             finance_db,
+            logistics,
+            logistics_db,
+            maileva,
             gateway,
             core,
             extra_urls,

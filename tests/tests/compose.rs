@@ -26,7 +26,7 @@ use crm_test_support::{
 use serde_json::json;
 use serde_yaml::Value;
 
-const SUBGRAPHS: [&str; 4] = ["core", "commercial", "finance", "engagement"];
+const SUBGRAPHS: [&str; 5] = ["core", "commercial", "finance", "engagement", "logistics"];
 
 /// Children killed when the test ends, whatever happens.
 struct Processes(Vec<(String, Child)>);
@@ -81,6 +81,7 @@ impl Docker {
                 );
         }
         let documents = self.root.join("finance-documents");
+        let letters = self.root.join("logistics-documents");
         value
             .replace(
                 "nats://nats:4222",
@@ -90,6 +91,10 @@ impl Docker {
             .replace(
                 "/var/lib/crm/finance-documents",
                 &documents.display().to_string(),
+            )
+            .replace(
+                "/var/lib/crm/logistics-documents",
+                &letters.display().to_string(),
             )
             .replace(
                 "/etc/nats/nats.conf",
@@ -159,6 +164,7 @@ fn compose_port(service: &str) -> u16 {
         "commercial" => 4002,
         "finance" => 4003,
         "engagement" => 4004,
+        "logistics" => 4005,
         "nats" => 4222,
         _ => 8222,
     }
@@ -209,6 +215,7 @@ fn spawn(command: &mut Command, log: &Path) -> Child {
 async fn the_compose_deployment_runs_as_documented() {
     let root = std::env::temp_dir().join(format!("crm-compose-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(root.join("finance-documents")).unwrap();
+    std::fs::create_dir_all(root.join("logistics-documents")).unwrap();
     let compose: Value = serde_yaml::from_str(
         &std::fs::read_to_string(repo_root().join("compose/docker-compose.yml")).unwrap(),
     )
@@ -241,6 +248,7 @@ async fn the_compose_deployment_runs_as_documented() {
         "commercial",
         "finance",
         "engagement",
+        "logistics",
         "nats",
         "nats-monitor",
     ] {
@@ -273,7 +281,14 @@ async fn the_compose_deployment_runs_as_documented() {
     healthy(&health_url(&docker, nats), "nats", &log).await;
 
     // The subgraphs and the gateway, in compose's order of dependencies.
-    for name in ["core", "commercial", "finance", "engagement", "gateway"] {
+    for name in [
+        "core",
+        "commercial",
+        "finance",
+        "engagement",
+        "logistics",
+        "gateway",
+    ] {
         let service = &services[name];
         let program = service["command"][0].as_str().unwrap();
         let log = root.join(format!("{name}.log"));

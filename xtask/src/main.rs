@@ -87,7 +87,7 @@ enum Cmd {
     },
     /// Dead letters and parked outbox rows of a subgraph's development database.
     Events {
-        /// The subgraph (core, commercial, finance, engagement).
+        /// The subgraph (core, commercial, finance, engagement, logistics).
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(DEV_SUBGRAPHS))]
         subgraph: String,
         /// Its database, when not the development one (`postgres://…/crm_<subgraph>`).
@@ -222,19 +222,24 @@ fn test(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// The subgraphs `dev` runs, by database name.
-const DEV_SUBGRAPHS: [&str; 4] = ["core", "commercial", "finance", "engagement"];
+const DEV_SUBGRAPHS: [&str; 5] = ["core", "commercial", "finance", "engagement", "logistics"];
 
-/// The development stack: the four subgraphs in this process over the `crm_*` databases,
-/// the gateway as a child process, and the mail catcher when there is no relay.
+/// The development stack: the five subgraphs in this process over the `crm_*` databases,
+/// the gateway as a child process, the mail catcher when there is no relay, and a local
+/// Maileva when none is configured.
 struct DevStack {
     postgres: String,
     core: Running,
     commercial: Running,
     finance: Running,
     engagement: Running,
+    logistics: Running,
     gateway: GatewayProcess,
     /// Where e-mail goes, for people.
     mail: String,
+    /// Where letters go.
+    maileva: String,
+    _maileva: Option<crm_test_support::maileva::FakeMaileva>,
     /// The key the mailer opens e-mailed secrets with (sign-up links, for the demo and seed).
     mail_key: subgraph_kit::sealed::OpeningKey,
     _mail_catcher: Option<SmtpSink>,
@@ -250,7 +255,11 @@ impl DevStack {
         if reset {
             let names: Vec<String> = DEV_SUBGRAPHS.iter().map(|n| format!("crm_{n}")).collect();
             services::drop_databases(&postgres, &names).await?;
-            for dir in [".dev/finance-documents", ".dev/mail"] {
+            for dir in [
+                ".dev/finance-documents",
+                ".dev/logistics-documents",
+                ".dev/mail",
+            ] {
                 if Path::new(dir).exists() {
                     std::fs::remove_dir_all(dir)?;
                 }
@@ -312,15 +321,56 @@ impl DevStack {
         local(&mut finance.service, "finance");
         finance.directory.core_url.clone_from(&core.base_url);
         finance.documents.dir = repo_root().join(".dev/finance-documents");
+        let internal_token = dev_secret(".dev/internal-token")?;
+        if finance.documents.internal_token_file.is_none() {
+            finance.documents.internal_token = Some(internal_token.clone());
+        }
         let finance = start(
             subgraph_finance::startup::build(finance, None).await,
             "finance",
+        )?;
+        let mut logistics = subgraph_logistics::config::Settings::load()?;
+        local(&mut logistics.service, "logistics");
+        logistics.directory.core_url.clone_from(&core.base_url);
+        logistics.finance.url.clone_from(&finance.base_url);
+        logistics.documents.dir = repo_root().join(".dev/logistics-documents");
+        if logistics.finance.internal_token_file.is_none() {
+            logistics.finance.internal_token = Some(internal_token);
+        }
+        if logistics.vault.key.is_none() && logistics.vault.key_file.is_none() {
+            logistics.vault.key = Some(dev_secret(".dev/logistics-vault-key")?);
+        }
+        // Maileva is on the internet: without one configured, letters go to a local one.
+        let (fake_maileva, maileva) = if std::env::var_os("LOGISTICS__MAILEVA__API_URL").is_some() {
+            (None, format!("Maileva at {}", logistics.maileva.api_url))
+        } else {
+            let fake = crm_test_support::maileva::FakeMaileva::start().await;
+            let token = format!(
+                "{}/auth/realms/services/protocol/openid-connect/token",
+                fake.url
+            );
+            logistics.maileva.api_url.clone_from(&fake.url);
+            logistics.maileva.sandbox_api_url.clone_from(&fake.url);
+            logistics.maileva.auth_url.clone_from(&token);
+            logistics.maileva.sandbox_auth_url = token;
+            let line = format!(
+                "{} (a local Maileva: set LOGISTICS__MAILEVA__API_URL for the real one; its account is {} / {})",
+                fake.url,
+                crm_test_support::maileva::CLIENT_ID,
+                crm_test_support::maileva::USERNAME
+            );
+            (Some(fake), line)
+        };
+        let logistics = start(
+            subgraph_logistics::startup::build(logistics, None).await,
+            "logistics",
         )?;
         let urls: HashMap<String, String> = [
             ("core".to_owned(), core.url()),
             ("commercial".to_owned(), commercial.url()),
             ("finance".to_owned(), finance.url()),
             ("engagement".to_owned(), engagement.url()),
+            ("logistics".to_owned(), logistics.url()),
         ]
         .into();
         let gateway = crm_e2e::gateway::start_gateway(
@@ -338,8 +388,11 @@ impl DevStack {
             commercial,
             finance,
             engagement,
+            logistics,
             gateway,
             mail,
+            maileva,
+            _maileva: fake_maileva,
             mail_key,
             _mail_catcher: mail_catcher,
             _nats: nats,
@@ -362,11 +415,14 @@ impl DevStack {
         println!("  commercial  {}", self.commercial.url());
         println!("  finance     {}", self.finance.url());
         println!("  engagement  {}", self.engagement.url());
+        println!("  logistics   {}", self.logistics.url());
         println!("  e-mail      {}", self.mail);
+        println!("  letters     {}", self.maileva);
     }
 
     async fn stop(self) {
         drop(self.gateway);
+        self.logistics.stop().await;
         self.engagement.stop().await;
         self.finance.stop().await;
         self.commercial.stop().await;
@@ -510,6 +566,21 @@ fn dev_signing_key() -> anyhow::Result<secrecy::SecretString> {
     Ok(secrecy::SecretString::from(std::fs::read_to_string(
         key_path,
     )?))
+}
+
+/// A development secret kept in `path`, generated on first use: 32 random bytes in base64
+/// (a vault key; long enough for an internal token too).
+fn dev_secret(path: &str) -> anyhow::Result<secrecy::SecretString> {
+    let path = Path::new(path);
+    if !path.exists() {
+        std::fs::create_dir_all(".dev")?;
+        let secret = subgraph_kit::vault::VaultKey::generate();
+        std::fs::write(path, secrecy::ExposeSecret::expose_secret(&secret))?;
+        println!("generated a development secret in {}", path.display());
+    }
+    Ok(secrecy::SecretString::from(
+        std::fs::read_to_string(path)?.trim().to_owned(),
+    ))
 }
 
 /// The development mail key (engagement opens what core seals with its public half),
