@@ -21,10 +21,10 @@ trailer << /Root 1 0 R >>
 %%EOF
 ";
 
-/// The société's Maileva account, as an admin connects it.
-async fn carrier_account(owner: &GraphqlClient, societe: &str) -> Value {
+/// The société's Maileva account, as an admin connects it; its invoices go as `kind`.
+async fn carrier_account(owner: &GraphqlClient, societe: &str, kind: &str) -> Value {
     let input = json!({"input": {
-        "societeId": societe, "label": "Maileva", "sandbox": true,
+        "societeId": societe, "label": "Maileva", "sandbox": true, "invoiceLetterKind": kind,
         "clientId": maileva::CLIENT_ID, "clientSecret": maileva::CLIENT_SECRET,
         "username": maileva::USERNAME, "password": maileva::PASSWORD,
         "notificationEmail": "courrier@acme.fr",
@@ -103,7 +103,7 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
 
     // The société connects its Maileva account: the secrets never come back, the
     // notifications are subscribed to.
-    let account = carrier_account(&owner, &societe).await;
+    let account = carrier_account(&owner, &societe, "REGISTERED_LETTER").await;
     assert_eq!(account["clientId"], maileva::CLIENT_ID);
     assert!(account["webhooksError"].is_null(), "{account}");
     assert!(!account["webhooksRegisteredAt"].is_null(), "{account}");
@@ -145,7 +145,7 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
     .await
     .expect("the invoice's letter submitted");
     assert_eq!(shipment["reason"], "INVOICE");
-    assert_eq!(shipment["kind"], "SIMPLE_LETTER");
+    assert_eq!(shipment["kind"], "REGISTERED_LETTER");
     assert_eq!(shipment["invoice"]["number"], invoice["number"]);
     assert!(shipment["recipientAddress"]
         .as_array()
@@ -169,17 +169,23 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
         .unwrap()
         .starts_with("69006"));
 
-    // Maileva's notifications: accepted, then handed to La Poste — twice each.
+    // Maileva's notifications: accepted, handed to La Poste, the acknowledgement of receipt
+    // signed — each delivered twice.
+    let recipient = sending.recipients[0]["id"].as_str().unwrap().to_owned();
+    let shipment_id = shipment["id"].as_str().unwrap().to_owned();
     for _ in 0..2 {
-        for event in ["ON_STATUS_ACCEPTED", "ON_STATUS_PROCESSED"] {
+        for (event, resource, date) in [
+            ("ON_STATUS_ACCEPTED", &sending.id, "2026-01-16T08:00:00Z"),
+            ("ON_STATUS_PROCESSED", &sending.id, "2026-01-16T09:00:00Z"),
+            (
+                "ON_ACKNOWLEDGEMENT_OF_RECEIPT_RECEIVED",
+                &recipient,
+                "2026-01-18T10:00:00Z",
+            ),
+        ] {
             let answers = stack
                 .maileva
-                .notify(
-                    event,
-                    &sending.id,
-                    Some(shipment["id"].as_str().unwrap()),
-                    "2026-01-16T08:00:00Z",
-                )
+                .notify(event, resource, Some(&shipment_id), date)
                 .await;
             assert!(
                 !answers.is_empty() && answers.iter().all(|a| *a == 201),
@@ -208,8 +214,8 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
     let shipments = &read.data()["client"]["shipments"];
     assert_eq!(shipments["totalCount"], 1, "posted once");
     let tracked = &shipments["nodes"][0];
-    assert_eq!(tracked["status"], "PROCESSED");
-    assert_eq!(tracked["trackingStatus"], "IN_TRANSIT");
+    assert_eq!(tracked["status"], "DELIVERED");
+    assert_eq!(tracked["trackingStatus"], "DELIVERED");
     let codes: Vec<&str> = tracked["trackingEvents"]
         .as_array()
         .unwrap()
@@ -218,7 +224,11 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
         .collect();
     assert_eq!(
         codes,
-        ["ON_STATUS_ACCEPTED", "ON_STATUS_PROCESSED"],
+        [
+            "ON_STATUS_ACCEPTED",
+            "ON_STATUS_PROCESSED",
+            "ON_ACKNOWLEDGEMENT_OF_RECEIPT_RECEIVED"
+        ],
         "each once"
     );
     let path: Vec<&str> = tracked["history"]
@@ -227,7 +237,10 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
         .iter()
         .map(|h| h["to"].as_str().unwrap())
         .collect();
-    assert_eq!(path, ["QUEUED", "SUBMITTED", "ACCEPTED", "PROCESSED"]);
+    assert_eq!(
+        path,
+        ["QUEUED", "SUBMITTED", "ACCEPTED", "PROCESSED", "DELIVERED"]
+    );
 
     // The invoice and the contract know their letter too.
     let from_invoice = owner
@@ -256,7 +269,7 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
             .collect();
         letters
             .iter()
-            .any(|a| a["subject"].as_str().unwrap().contains("remise à La Poste"))
+            .any(|a| a["subject"].as_str().unwrap().contains("distribuée"))
             .then_some(letters)
     })
     .await
@@ -266,8 +279,33 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
         .iter()
         .any(|a| a["subject"].as_str().unwrap().contains("en préparation")));
 
-    // Another organisation sees none of it.
+    // The owner is told of the delivery (an invoice's letter: nobody asked for it by hand).
+    let told = wait_for(Duration::from_secs(20), || async {
+        let r = owner
+            .run(
+                "{ notifications(first: 20) { nodes { kind title } } }",
+                json!({}),
+            )
+            .await;
+        let nodes = r.data()["notifications"]["nodes"].as_array().cloned()?;
+        nodes
+            .into_iter()
+            .find(|n| n["kind"] == "SHIPMENT_DELIVERED")
+    })
+    .await
+    .expect("a delivery notification");
+    assert_eq!(told["title"], "Courrier distribué");
+
+    // Another organisation sees none of it, and cannot post another's invoice.
     let (other, _) = stack.sign_up("other@example.fr", "Other").await;
+    let other_client = company_client(&other).await;
+    let foreign_invoice = other
+        .run(
+            "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }",
+            json!({"input": {"clientId": other_client, "invoiceId": invoice_id}}),
+        )
+        .await;
+    assert_eq!(foreign_invoice.error_code(), "NOT_FOUND");
     let id = tracked["id"].as_str().unwrap();
     let foreign = other
         .run(
@@ -298,7 +336,7 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
         )
         .await;
     assert_eq!(foreign_client.error_code(), "NOT_FOUND");
-    // With the carrier: it cannot be cancelled any more.
+    // Delivered: it cannot be cancelled any more.
     let late = owner
         .run(
             "mutation($id: ID!) { cancelShipment(id: $id) { id } }",
@@ -315,7 +353,7 @@ async fn an_uploaded_letter_is_checked_before_anything_is_recorded() {
     let client = company_client(&owner).await;
     billing_address(&owner, &client).await;
     let (societe, _) = invoicing_setup(&owner).await;
-    carrier_account(&owner, &societe).await;
+    carrier_account(&owner, &societe, "SIMPLE_LETTER").await;
     let token = owner.token.clone().unwrap();
     let upload = |body: Vec<u8>, token: String| {
         let url = format!(
@@ -464,4 +502,227 @@ async fn an_uploaded_letter_is_checked_before_anything_is_recorded() {
         .unwrap();
     assert_eq!(own.status().as_u16(), 200);
     assert_eq!(own.bytes().await.unwrap().to_vec(), LETTER);
+}
+
+#[tokio::test]
+async fn every_logistics_operation_is_scoped_to_the_callers_organisation() {
+    let stack = Stack::start().await;
+    let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
+    let client = company_client(&owner).await;
+    billing_address(&owner, &client).await;
+    let (societe, _) = invoicing_setup(&owner).await;
+    let account = carrier_account(&owner, &societe, "SIMPLE_LETTER").await;
+    let account_id = account["id"].as_str().unwrap().to_owned();
+    let upload = reqwest::Client::new()
+        .post(format!("{}/documents", stack.logistics.base_url))
+        .bearer_auth(owner.token.clone().unwrap())
+        .body(LETTER.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status().as_u16(), 201);
+    let document: Value = upload.json().await.unwrap();
+    let document_id = document["id"].as_str().unwrap().to_owned();
+    let made = owner
+        .run(
+            "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }",
+            json!({"input": {"clientId": client, "societeId": societe, "documentId": document_id}}),
+        )
+        .await;
+    let shipment = made.data()["createShipment"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let submitted = wait_for(Duration::from_secs(30), || async {
+        let r = owner
+            .run(
+                "query($id: ID!) { shipment(id: $id) { status } }",
+                json!({"id": shipment}),
+            )
+            .await;
+        (r.data()["shipment"]["status"] == "SUBMITTED").then_some(())
+    })
+    .await;
+    assert!(submitted.is_some());
+    // Guarded: a letter with the carrier is not retried.
+    let retried = owner
+        .run(
+            "mutation($id: ID!) { retryShipment(id: $id) { id } }",
+            json!({"id": shipment}),
+        )
+        .await;
+    assert_eq!(retried.error_code(), "INVALID_TRANSITION");
+    let sending = stack.maileva.sendings()[0].id.clone();
+
+    // Another organisation, with its own société, client and account.
+    let (other, _) = stack.sign_up("other@example.fr", "Other").await;
+    let other_client = company_client(&other).await;
+    let other_societe = other
+        .run(
+            "mutation { createSociete(input: {name: \"Autre SAS\", siren: \"732829320\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    let other_societe = other_societe.data()["createSociete"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other_account = carrier_account(&other, &other_societe, "SIMPLE_LETTER").await;
+    let other_account_id = other_account["id"].as_str().unwrap().to_owned();
+
+    let code = |r: crm_test_support::GqlResponse| r.error_code();
+    let run = |query: &'static str, variables: Value| {
+        let other = other.clone();
+        async move { other.run(query, variables).await }
+    };
+    // Queries.
+    assert_eq!(
+        code(
+            run(
+                "query($id: ID!) { shipment(id: $id) { id } }",
+                json!({"id": shipment})
+            )
+            .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(
+            run(
+                "query($id: ID!) { carrierAccount(id: $id) { id } }",
+                json!({"id": account_id})
+            )
+            .await
+        ),
+        "NOT_FOUND"
+    );
+    let lists = run(
+        "query($c: ID!) { shipments(filter: {clientId: $c}) { totalCount } carrierAccounts { id } }",
+        json!({"c": client}),
+    )
+    .await;
+    assert_eq!(lists.data()["shipments"]["totalCount"], 0);
+    assert_eq!(
+        lists.data()["carrierAccounts"],
+        json!([{"id": other_account_id}])
+    );
+    // Mutations.
+    for (mutation, variables) in [
+        ("mutation($id: ID!) { cancelShipment(id: $id) { id } }", json!({"id": shipment})),
+        ("mutation($id: ID!) { retryShipment(id: $id) { id } }", json!({"id": shipment})),
+        (
+            "mutation($id: ID!) { updateCarrierAccount(id: $id, input: {label: \"Pris\"}) { id } }",
+            json!({"id": account_id}),
+        ),
+        ("mutation($id: ID!) { deactivateCarrierAccount(id: $id) { id } }", json!({"id": account_id})),
+        ("mutation($id: ID!) { registerCarrierWebhooks(id: $id) { id } }", json!({"id": account_id})),
+        (
+            "mutation($id: ID!) { setClientPostalPreference(clientId: $id, invoicesByPost: true) { id } }",
+            json!({"id": client}),
+        ),
+        (
+            "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }",
+            json!({"input": {"clientId": client, "societeId": other_societe, "documentId": document_id}}),
+        ),
+        (
+            "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }",
+            json!({"input": {"clientId": other_client, "societeId": other_societe, "documentId": document_id}}),
+        ),
+        (
+            "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }",
+            json!({"input": {"clientId": other_client, "societeId": societe, "documentId": document_id}}),
+        ),
+    ] {
+        let r = run(mutation, variables).await;
+        assert!(
+            matches!(r.error_code().as_str(), "NOT_FOUND" | "VALIDATION"),
+            "{mutation}: {}",
+            r.body
+        );
+    }
+    let foreign_societe = run(
+        "mutation($input: CreateCarrierAccountInput!) { createCarrierAccount(input: $input) { id } }",
+        json!({"input": {"societeId": societe, "label": "x", "clientId": "x", "clientSecret": "x",
+            "username": "x", "password": "x", "notificationEmail": "a@b.fr",
+            "sender": {"line1": "X", "postalCode": "75002", "city": "Paris"}}}),
+    )
+    .await;
+    assert_eq!(foreign_societe.error_code(), "NOT_FOUND");
+    // Entities, asked of logistics itself as the gateway would.
+    let direct = GraphqlClient::new(stack.logistics.url()).with_token(other.token.clone().unwrap());
+    let entities = direct
+        .run(
+            "query($r: [_Any!]!) { _entities(representations: $r) {
+                 ... on Shipment { id } ... on Client { shipments { totalCount } invoicesByPost } } }",
+            json!({"r": [{"__typename": "Shipment", "id": shipment}, {"__typename": "Client", "id": client}]}),
+        )
+        .await;
+    assert_eq!(entities.data()["_entities"][0], Value::Null);
+    assert_eq!(
+        entities.data()["_entities"][1]["shipments"]["totalCount"],
+        0
+    );
+    // Routes: the other's document neither downloads nor is used.
+    let download = reqwest::Client::new()
+        .get(format!(
+            "{}/documents/{document_id}",
+            stack.logistics.base_url
+        ))
+        .bearer_auth(other.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status().as_u16(), 404);
+    // The webhook: the other account's credentials about this organisation's sending are
+    // acknowledged and change nothing.
+    let theirs = stack
+        .maileva
+        .subscriptions()
+        .into_iter()
+        .find(|s| {
+            s["callback_url"]
+                .as_str()
+                .unwrap()
+                .ends_with(&other_account_id)
+        })
+        .unwrap();
+    let basic = &theirs["authentication"]["basic"];
+    let crossed = reqwest::Client::new()
+        .post(theirs["callback_url"].as_str().unwrap())
+        .basic_auth(basic["login"].as_str().unwrap(), basic["password"].as_str())
+        .json(&json!({"event_type": "ON_STATUS_REJECTED", "resource_type": "mail/v2/sendings",
+            "event_date": "2026-01-16T09:00:00Z", "resource_id": sending, "resource_custom_id": shipment}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crossed.status().as_u16(), 201);
+    // This account's credentials on the other account's route: refused.
+    let mine = stack
+        .maileva
+        .subscriptions()
+        .into_iter()
+        .find(|s| s["callback_url"].as_str().unwrap().ends_with(&account_id))
+        .unwrap();
+    let wrong_route = reqwest::Client::new()
+        .post(theirs["callback_url"].as_str().unwrap())
+        .basic_auth(
+            mine["authentication"]["basic"]["login"].as_str().unwrap(),
+            mine["authentication"]["basic"]["password"].as_str(),
+        )
+        .json(
+            &json!({"event_type": "ON_STATUS_REJECTED", "event_date": "2026-01-16T09:00:00Z",
+            "resource_id": sending}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_route.status().as_u16(), 401);
+    let unchanged = owner
+        .run(
+            "query($id: ID!) { shipment(id: $id) { status trackingEvents { code } } }",
+            json!({"id": shipment}),
+        )
+        .await;
+    assert_eq!(unchanged.data()["shipment"]["status"], "SUBMITTED");
+    assert_eq!(unchanged.data()["shipment"]["trackingEvents"], json!([]));
 }
