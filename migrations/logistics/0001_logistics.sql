@@ -156,6 +156,8 @@ create table carrier_accounts (
     -- How invoices are posted: a simple letter, or registered with acknowledgement of receipt.
     invoice_letter_kind   shipment_kind not null default 'SIMPLE_LETTER',
     webhook_password_sha256 text not null,
+    -- When set, each contract the société signs gets this letter (an uploaded document).
+    welcome_letter_document_id uuid,
     -- Whether Maileva accepted our notification subscriptions, and why not.
     webhooks_registered_at timestamptz,
     webhooks_error        text,
@@ -196,6 +198,8 @@ create table documents (
     created_at       timestamptz not null default now(),
     primary key (organisation_id, id)
 );
+alter table carrier_accounts add constraint carrier_accounts_welcome_document_fkey
+    foreign key (organisation_id, welcome_letter_document_id) references documents (organisation_id, id);
 
 create table shipments (
     organisation_id     uuid not null,
@@ -254,6 +258,9 @@ create table shipments (
 -- An issued invoice is posted by its setting once.
 create unique index shipments_one_per_posted_invoice
     on shipments (organisation_id, invoice_id) where reason = 'INVOICE';
+-- A signed contract gets its welcome letter once.
+create unique index shipments_one_welcome_per_contract
+    on shipments (organisation_id, contract_id) where reason = 'WELCOME_LETTER';
 create index shipments_list_idx on shipments (organisation_id, created_at desc, id desc);
 create index shipments_client_idx on shipments (organisation_id, client_id, created_at desc);
 create index shipments_contract_idx on shipments (organisation_id, contract_id, created_at desc) where contract_id is not null;

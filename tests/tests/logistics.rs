@@ -726,3 +726,78 @@ async fn every_logistics_operation_is_scoped_to_the_callers_organisation() {
     assert_eq!(unchanged.data()["shipment"]["status"], "SUBMITTED");
     assert_eq!(unchanged.data()["shipment"]["trackingEvents"], json!([]));
 }
+
+#[tokio::test]
+async fn a_signed_contract_gets_the_welcome_letter_its_societe_configured() {
+    let stack = Stack::start().await;
+    let (owner, _) = stack.sign_up("owner@example.fr", "Acme").await;
+    let client = company_client(&owner).await;
+    billing_address(&owner, &client).await;
+    let (societe, product) = invoicing_setup(&owner).await;
+    let account = carrier_account(&owner, &societe, "SIMPLE_LETTER").await;
+    let account_id = account["id"].as_str().unwrap().to_owned();
+    let uploaded: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/documents?fileName=bienvenue.pdf",
+            stack.logistics.base_url
+        ))
+        .bearer_auth(owner.token.clone().unwrap())
+        .body(LETTER.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let document = uploaded["id"].as_str().unwrap().to_owned();
+    let configure = "mutation($id: ID!, $doc: ID) { updateCarrierAccount(id: $id, input: {welcomeLetterDocumentId: $doc}) { welcomeLetterDocumentId } }";
+    // Another organisation's document cannot be the welcome letter.
+    let (other, _) = stack.sign_up("other@example.fr", "Other").await;
+    let theirs: Value = reqwest::Client::new()
+        .post(format!("{}/documents", stack.logistics.base_url))
+        .bearer_auth(other.token.clone().unwrap())
+        .body(LETTER.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused = owner
+        .run(configure, json!({"id": account_id, "doc": theirs["id"]}))
+        .await;
+    assert_eq!(refused.error_code(), "NOT_FOUND");
+    let set = owner
+        .run(configure, json!({"id": account_id, "doc": document}))
+        .await;
+    assert_eq!(
+        set.data()["updateCarrierAccount"]["welcomeLetterDocumentId"],
+        document.as_str()
+    );
+
+    let contract = signed_contract(&owner, &client, &societe, &product).await;
+    let letter = wait_for(Duration::from_secs(30), || async {
+        let r = owner
+            .run(
+                "query($id: ID!) { contract(id: $id) { shipments { totalCount nodes { reason status client { id } } } } }",
+                json!({"id": contract}),
+            )
+            .await;
+        let node = r.data()["contract"]["shipments"]["nodes"][0].clone();
+        (node["status"] == "SUBMITTED").then_some(r.data()["contract"]["shipments"].clone())
+    })
+    .await
+    .expect("the welcome letter submitted");
+    assert_eq!(letter["totalCount"], 1);
+    assert_eq!(letter["nodes"][0]["reason"], "WELCOME_LETTER");
+    assert_eq!(letter["nodes"][0]["client"]["id"], client.as_str());
+    let sendings = stack.maileva.sendings();
+    assert_eq!(sendings.len(), 1);
+    assert_eq!(sendings[0].documents[0].1, LETTER);
+
+    // Cleared: the next contract gets none.
+    let cleared = owner
+        .run(configure, json!({"id": account_id, "doc": null}))
+        .await;
+    assert!(cleared.data()["updateCarrierAccount"]["welcomeLetterDocumentId"].is_null());
+}

@@ -1,5 +1,7 @@
 //! Logistics' events, recorded in the transaction of the change (the payloads of
-//! `crm_events::logistics`): `shipment.created` and `shipment.status_changed`.
+//! `crm_events::logistics`): `shipment.created` and `shipment.status_changed`. And the
+//! consumers of other subgraphs' events: `logistics-invoices` (issued invoices posted by their
+//! setting) and `logistics-contracts` (welcome letters).
 
 use crm_events::logistics::{ShipmentCreated, ShipmentStatusChanged, ShipmentSummary};
 use sqlx::PgConnection;
@@ -79,6 +81,45 @@ impl subgraph_kit::consumer::Handler for InvoicesHandler {
     ) -> std::result::Result<bool, subgraph_kit::consumer::HandlerError> {
         let InvoiceEvent::InvoiceIssued(issued) = event;
         Ok(self.poster.handle(tx, envelope, &issued).await?.is_some())
+    }
+
+    async fn committed(&self, queued: bool) {
+        if queued {
+            self.wake.notify_one();
+        }
+    }
+}
+
+crm_events::event_set! {
+    /// Commercial's events logistics hears.
+    pub enum ContractEvent {
+        ContractSigned(crm_events::commercial::ContractSigned),
+    }
+}
+
+/// `contract.signed` → its welcome letter, when the société has one; the worker is woken once
+/// the shipment is committed.
+pub struct ContractsHandler {
+    pub pricing: crate::config::Pricing,
+    pub wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl subgraph_kit::consumer::Handler for ContractsHandler {
+    type Events = ContractEvent;
+    type Output = bool;
+
+    async fn handle(
+        &self,
+        tx: &mut PgConnection,
+        envelope: &subgraph_kit::events::Envelope,
+        event: ContractEvent,
+    ) -> std::result::Result<bool, subgraph_kit::consumer::HandlerError> {
+        let ContractEvent::ContractSigned(signed) = event;
+        Ok(
+            crate::ops::welcome::welcome(tx, envelope, &signed, &self.pricing)
+                .await?
+                .is_some(),
+        )
     }
 
     async fn committed(&self, queued: bool) {

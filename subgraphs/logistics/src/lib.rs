@@ -33,8 +33,8 @@ pub mod webhooks;
 /// Logistics' migrations, embedded: used by startup and by tests alike.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/logistics");
 
-/// What logistics does on the bus: shipments' events out; core's directory and finance's
-/// issued invoices in.
+/// What logistics does on the bus: shipments' events out; core's directory, finance's issued
+/// invoices and commercial's signed contracts in.
 pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
     service: "logistics",
     publishes: crm_events::logistics::TYPES,
@@ -46,6 +46,10 @@ pub const BUS: subgraph_kit::bus::Bus = subgraph_kit::bus::Bus {
         (
             "logistics-invoices",
             <events::InvoiceEvent as crm_events::EventSet>::TYPES,
+        ),
+        (
+            "logistics-contracts",
+            <events::ContractEvent as crm_events::EventSet>::TYPES,
         ),
     ],
     live: false,

@@ -1,6 +1,6 @@
 //! What the logistics subgraph runs: its schema and loaders, the document and webhook routes,
-//! the directory of core's data (with a client's postal address), the consumer posting issued
-//! invoices, the submission worker (woken by each new shipment, and at an interval) and the
+//! the directory of core's data (with a client's postal address), the consumers posting issued
+//! invoices and welcome letters, the submission worker (woken by each new shipment, and at an interval) and the
 //! tracking poll.
 
 use std::{sync::Arc, time::Duration};
@@ -18,7 +18,7 @@ use crate::{
     carrier::maileva::Maileva,
     config::Settings,
     db::directory::PostalIdentity,
-    events::InvoicesHandler,
+    events::{ContractsHandler, InvoicesHandler},
     finance::Finance,
     graphql::{build_schema, loaders::loaders, LogisticsState},
     ops::{invoice::InvoicePoster, poll::Poller, proofs::ProofCollector, submit::Submitter},
@@ -92,6 +92,10 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         },
         wake: wake.clone(),
     };
+    let contracts = ContractsHandler {
+        pricing: settings.pricing.clone(),
+        wake: wake.clone(),
+    };
     let submit_interval = settings.shipping.submit_interval();
     let poll_interval = Duration::from_secs(settings.shipping.poll_interval_seconds);
     subgraph
@@ -101,6 +105,7 @@ pub async fn build(settings: Settings, pool: Option<PgPool>) -> anyhow::Result<A
         .routes(crate::webhooks::routes(pool))
         .consumer("logistics-directory", directory.handler())
         .consumer("logistics-invoices", invoices)
+        .consumer("logistics-contracts", contracts)
         .task(move |stop| submit_loop(submitter, proofs, wake, submit_interval, stop))
         .task(move |stop| poll_loop(poller, poll_interval, stop))
         .bind()

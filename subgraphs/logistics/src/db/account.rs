@@ -28,6 +28,8 @@ pub struct AccountRow {
     pub invoices_by_post: bool,
     pub invoice_letter_kind: ShipmentKind,
     pub webhook_password_sha256: String,
+    /// The letter each signed contract of the société gets, if any.
+    pub welcome_letter_document_id: Option<Uuid>,
     pub webhooks_registered_at: Option<DateTime<Utc>>,
     pub webhooks_error: Option<String>,
     pub active: bool,
@@ -52,7 +54,10 @@ const COLUMNS: &str =
     "organisation_id, id, societe_id, label, sandbox, credentials, client_id, username,
     notification_email, sender_line1, sender_line2, sender_line3, sender_line4, sender_line5,
     sender_line6, sender_country, invoices_by_post, invoice_letter_kind, webhook_password_sha256,
-    webhooks_registered_at, webhooks_error, active, created_at, updated_at";
+    welcome_letter_document_id, webhooks_registered_at, webhooks_error, active, created_at, updated_at";
+
+/// The constraint tying a welcome letter to a document of the organisation.
+pub const WELCOME_DOCUMENT: &str = "carrier_accounts_welcome_document_fkey";
 
 /// The constraint refusing a second active account for a société.
 pub const ONE_ACTIVE_PER_SOCIETE: &str = "carrier_accounts_one_active_per_societe";
@@ -62,8 +67,9 @@ pub async fn insert(db: impl PgExecutor<'_>, a: &AccountRow) -> sqlx::Result<()>
         "insert into carrier_accounts (organisation_id, id, societe_id, label, sandbox, credentials,
              client_id, username, notification_email, sender_line1, sender_line2, sender_line3,
              sender_line4, sender_line5, sender_line6, sender_country, invoices_by_post,
-             invoice_letter_kind, webhook_password_sha256)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             invoice_letter_kind, webhook_password_sha256, welcome_letter_document_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+                 $20)",
     )
     .bind(a.organisation_id)
     .bind(a.id)
@@ -84,6 +90,7 @@ pub async fn insert(db: impl PgExecutor<'_>, a: &AccountRow) -> sqlx::Result<()>
     .bind(a.invoices_by_post)
     .bind(a.invoice_letter_kind)
     .bind(&a.webhook_password_sha256)
+    .bind(a.welcome_letter_document_id)
     .execute(db)
     .await?;
     Ok(())
@@ -96,7 +103,7 @@ pub async fn update(db: impl PgExecutor<'_>, a: &AccountRow) -> sqlx::Result<()>
              username = $7, notification_email = $8, sender_line1 = $9, sender_line2 = $10,
              sender_line3 = $11, sender_line4 = $12, sender_line5 = $13, sender_line6 = $14,
              sender_country = $15, invoices_by_post = $16, invoice_letter_kind = $17, active = $18,
-             webhook_password_sha256 = $19, updated_at = now()
+             webhook_password_sha256 = $19, welcome_letter_document_id = $20, updated_at = now()
          where organisation_id = $1 and id = $2",
     )
     .bind(a.organisation_id)
@@ -118,6 +125,7 @@ pub async fn update(db: impl PgExecutor<'_>, a: &AccountRow) -> sqlx::Result<()>
     .bind(a.invoice_letter_kind)
     .bind(a.active)
     .bind(&a.webhook_password_sha256)
+    .bind(a.welcome_letter_document_id)
     .execute(db)
     .await?;
     Ok(())

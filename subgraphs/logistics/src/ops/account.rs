@@ -37,6 +37,9 @@ pub struct AccountChanges {
     pub sender: Option<AddressInput>,
     pub invoices_by_post: Option<bool>,
     pub invoice_letter_kind: Option<ShipmentKind>,
+    /// The letter each signed contract gets (`Some(None)`: none any more); a document of the
+    /// organisation's (checked by the database).
+    pub welcome_letter_document_id: Option<Option<Uuid>>,
 }
 
 fn required(field: &str, value: Option<String>) -> Result<String> {
@@ -82,6 +85,8 @@ fn set_sender(row: &mut AccountRow, sender: &AddressInput) -> Result<()> {
 fn one_active(err: sqlx::Error) -> Error {
     if is_constraint_violation(&err, db::account::ONE_ACTIVE_PER_SOCIETE) {
         Error::conflict("the société already has an active carrier account")
+    } else if is_constraint_violation(&err, db::account::WELCOME_DOCUMENT) {
+        Error::not_found("document")
     } else {
         err.into()
     }
@@ -138,6 +143,7 @@ pub async fn create(
         invoice_letter_kind: c.invoice_letter_kind.unwrap_or(ShipmentKind::SimpleLetter),
         // No notification is accepted before the carrier took our password.
         webhook_password_sha256: password_digest(&random_password()),
+        welcome_letter_document_id: c.welcome_letter_document_id.flatten(),
         webhooks_registered_at: None,
         webhooks_error: None,
         active: true,
@@ -180,6 +186,9 @@ pub async fn update(
     }
     if let Some(kind) = c.invoice_letter_kind {
         row.invoice_letter_kind = kind;
+    }
+    if let Some(welcome) = c.welcome_letter_document_id {
+        row.welcome_letter_document_id = welcome;
     }
     if let Some(sender) = &c.sender {
         set_sender(&mut row, sender)?;

@@ -18,3 +18,5 @@ pub mod shipment;
 pub mod submit;
 /// Tracking: what the carrier says, kept and followed.
 pub mod tracking;
+/// Welcome letters for signed contracts, when configured.
+pub mod welcome;

@@ -80,6 +80,7 @@ pub(crate) async fn world() -> World {
         invoices_by_post: false,
         invoice_letter_kind: ShipmentKind::SimpleLetter,
         webhook_password_sha256: "0".repeat(64),
+        welcome_letter_document_id: None,
         webhooks_registered_at: None,
         webhooks_error: None,
         active: true,

@@ -1,7 +1,7 @@
 //! Carrier accounts (admins): a société's Maileva account — never its secrets —, created,
 //! changed, deactivated, its notification subscriptions registered with Maileva.
 
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, ID};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use subgraph_kit::{error::Invalid, Role};
@@ -11,6 +11,7 @@ use crate::{
     db::{self, account::AccountRow},
     domain::{address::AddressInput, status::ShipmentKind},
     error::{Error, Result},
+    graphql::parse_opt_id,
     graphql::{loaders, parse_id, parts, LogisticsState},
     ops::account::{self, AccountChanges},
 };
@@ -66,6 +67,12 @@ impl CarrierAccount {
     async fn invoice_letter_kind(&self) -> ShipmentKind {
         self.0.invoice_letter_kind
     }
+    /// The document each signed contract gets by post, if any.
+    async fn welcome_letter_document_id(&self) -> Option<ID> {
+        self.0
+            .welcome_letter_document_id
+            .map(|id| ID(id.to_string()))
+    }
     /// When Maileva accepted our notification subscriptions (null: not yet, see
     /// `webhooksError`; tracking then relies on polling).
     async fn webhooks_registered_at(&self) -> Option<DateTime<Utc>> {
@@ -103,6 +110,8 @@ pub struct CreateCarrierAccountInput {
     pub invoices_by_post: bool,
     #[graphql(default_with = "ShipmentKind::SimpleLetter")]
     pub invoice_letter_kind: ShipmentKind,
+    /// An uploaded document (`POST /documents`) each contract the société signs gets by post.
+    pub welcome_letter_document_id: Option<ID>,
 }
 
 /// The fields to change (the others stay).
@@ -120,6 +129,8 @@ pub struct UpdateCarrierAccountInput {
     pub sender: Option<ShipmentAddressInput>,
     pub invoices_by_post: Option<bool>,
     pub invoice_letter_kind: Option<ShipmentKind>,
+    /// The welcome letter's document; null: no welcome letter any more.
+    pub welcome_letter_document_id: MaybeUndefined<ID>,
 }
 
 #[derive(Default)]
@@ -203,6 +214,10 @@ impl AccountMutation {
             sender: Some(AddressInput::from(input.sender)),
             invoices_by_post: Some(input.invoices_by_post),
             invoice_letter_kind: Some(input.invoice_letter_kind),
+            welcome_letter_document_id: Some(parse_opt_id(
+                "welcomeLetterDocumentId",
+                input.welcome_letter_document_id.as_ref(),
+            )?),
         };
         let row = account::create(
             &state.pool,
@@ -244,6 +259,11 @@ impl AccountMutation {
             sender: input.sender.map(AddressInput::from),
             invoices_by_post: input.invoices_by_post,
             invoice_letter_kind: input.invoice_letter_kind,
+            welcome_letter_document_id: match &input.welcome_letter_document_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(parse_id("welcomeLetterDocumentId", id)?)),
+            },
         };
         let row = account::update(&state.pool, &state.vault, row, changes).await?;
         if credentials_changed && row.active {
