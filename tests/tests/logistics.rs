@@ -21,20 +21,24 @@ trailer << /Root 1 0 R >>
 %%EOF
 ";
 
-/// The société's Maileva account, as an admin connects it; its invoices go as `kind`.
-async fn carrier_account(owner: &GraphqlClient, societe: &str, kind: &str) -> Value {
-    let input = json!({"input": {
+const CREATE_ACCOUNT: &str =
+    "mutation($input: CreateCarrierAccountInput!) { createCarrierAccount(input: $input) {
+    id clientId senderAddress invoicesByPost webhooksRegisteredAt webhooksError } }";
+
+/// A Maileva account of `societe` (the fake's credentials); its invoices go as `kind`.
+fn account_input(societe: &str, kind: &str) -> Value {
+    json!({"input": {
         "societeId": societe, "label": "Maileva", "sandbox": true, "invoiceLetterKind": kind,
         "clientId": maileva::CLIENT_ID, "clientSecret": maileva::CLIENT_SECRET,
         "username": maileva::USERNAME, "password": maileva::PASSWORD,
         "notificationEmail": "courrier@acme.fr",
-        "sender": {"line1": "Acme SAS", "line4": "1 rue de la Paix", "postalCode": "75002", "city": "Paris"}}});
+        "sender": {"line1": "Acme SAS", "line4": "1 rue de la Paix", "postalCode": "75002", "city": "Paris"}}})
+}
+
+/// The société's Maileva account, as an admin connects it; its invoices go as `kind`.
+async fn carrier_account(owner: &GraphqlClient, societe: &str, kind: &str) -> Value {
     let created = owner
-        .run(
-            "mutation($input: CreateCarrierAccountInput!) { createCarrierAccount(input: $input) {
-                 id clientId senderAddress invoicesByPost webhooksRegisteredAt webhooksError } }",
-            input,
-        )
+        .run(CREATE_ACCOUNT, account_input(societe, kind))
         .await;
     created.data()["createCarrierAccount"].clone()
 }
@@ -322,20 +326,7 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
         .await;
     assert_eq!(none.data()["shipments"]["totalCount"], 0);
     assert_eq!(none.data()["carrierAccounts"], json!([]));
-    let cancel = other
-        .run(
-            "mutation($id: ID!) { cancelShipment(id: $id) { id } }",
-            json!({"id": id}),
-        )
-        .await;
-    assert_eq!(cancel.error_code(), "NOT_FOUND");
-    let foreign_client = other
-        .run(
-            "mutation($id: ID!) { setClientPostalPreference(clientId: $id, invoicesByPost: true) { id } }",
-            json!({"id": client}),
-        )
-        .await;
-    assert_eq!(foreign_client.error_code(), "NOT_FOUND");
+    // (Every other operation is refused to it too: the scoping test below.)
     // Delivered: it cannot be cancelled any more.
     let late = owner
         .run(
@@ -800,4 +791,68 @@ async fn a_signed_contract_gets_the_welcome_letter_its_societe_configured() {
         .run(configure, json!({"id": account_id, "doc": null}))
         .await;
     assert!(cleared.data()["updateCarrierAccount"]["welcomeLetterDocumentId"].is_null());
+}
+
+#[tokio::test]
+async fn roles_decide_who_connects_accounts_and_who_posts() {
+    let stack = Stack::start().await;
+    let owner = stack.core.sign_up("owner@roles.fr", "Acme").await;
+    let member = stack.core.join(&owner, "member@roles.fr", "MEMBER").await;
+    let viewer = stack.core.join(&owner, "viewer@roles.fr", "VIEWER").await;
+    let as_user = |token: &str| stack.client().with_token(token.to_owned());
+    let owner_api = as_user(&owner.token);
+    let client = company_client(&owner_api).await;
+    let (societe, _) = invoicing_setup(&owner_api).await;
+
+    // Connecting Maileva is for admins; a member cannot, nor list the accounts.
+    let by_member = as_user(&member.token)
+        .run(CREATE_ACCOUNT, account_input(&societe, "SIMPLE_LETTER"))
+        .await;
+    assert_eq!(by_member.error_code(), "FORBIDDEN");
+    let refused = as_user(&member.token)
+        .run("{ carrierAccounts { id } }", json!({}))
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+    assert!(!carrier_account(&owner_api, &societe, "SIMPLE_LETTER").await["id"].is_null());
+
+    // A viewer reads letters but neither uploads nor posts nor changes a client's setting.
+    let upload = reqwest::Client::new()
+        .post(format!("{}/documents", stack.logistics.base_url))
+        .bearer_auth(&viewer.token)
+        .body(LETTER.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status().as_u16(), 403);
+    let viewer_api = as_user(&viewer.token);
+    assert_eq!(
+        viewer_api
+            .run("{ shipments { totalCount } }", json!({}))
+            .await
+            .data()["shipments"]["totalCount"],
+        0
+    );
+    let post = viewer_api
+        .run(
+            "mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }",
+            json!({"input": {"clientId": client, "societeId": societe}}),
+        )
+        .await;
+    assert_eq!(post.error_code(), "FORBIDDEN");
+    let setting = viewer_api
+        .run(
+            "mutation($id: ID!) { setClientPostalPreference(clientId: $id, invoicesByPost: true) { id } }",
+            json!({"id": client}),
+        )
+        .await;
+    assert_eq!(setting.error_code(), "FORBIDDEN");
+    // A member uploads.
+    let upload = reqwest::Client::new()
+        .post(format!("{}/documents", stack.logistics.base_url))
+        .bearer_auth(&member.token)
+        .body(LETTER.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status().as_u16(), 201);
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use subgraph_kit::{
     auth::TokenVerifier,
-    server::{route_tenant, MembershipCheck},
+    server::{route_tenant, MembershipCheck, Tenant},
     storage::{DocumentStore, LocalStore},
     Role,
 };
@@ -71,6 +71,16 @@ struct Uploaded {
     sha256: String,
 }
 
+/// The caller, their token verified and their membership current.
+async fn caller(d: &Documents, headers: &HeaderMap) -> Result<Tenant, Response> {
+    route_tenant(
+        &d.verifier,
+        Some((&MembershipCheck::PROJECTED, &d.pool)),
+        headers,
+    )
+    .await
+}
+
 /// A client error as JSON, with the same codes as GraphQL's `extensions.code`.
 fn refused(status: StatusCode, code: &str, field: Option<&str>, message: &str) -> Response {
     let body = serde_json::json!({ "code": code, "field": field, "message": message });
@@ -96,13 +106,7 @@ async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match route_tenant(
-        &d.verifier,
-        Some((&MembershipCheck::PROJECTED, &d.pool)),
-        &headers,
-    )
-    .await
-    {
+    let tenant = match caller(&d, &headers).await {
         Ok(tenant) => tenant,
         Err(refusal) => return refusal,
     };
@@ -160,13 +164,7 @@ async fn download(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let tenant = match route_tenant(
-        &d.verifier,
-        Some((&MembershipCheck::PROJECTED, &d.pool)),
-        &headers,
-    )
-    .await
-    {
+    let tenant = match caller(&d, &headers).await {
         Ok(tenant) => tenant,
         Err(refusal) => return refusal,
     };

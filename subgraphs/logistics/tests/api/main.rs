@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap or expect is a failed test
 
 mod carrier;
+mod poll;
 mod queue;
 mod submit;
 mod webhooks;

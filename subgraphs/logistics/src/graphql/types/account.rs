@@ -157,6 +157,17 @@ impl AccountQuery {
     }
 }
 
+/// The organisation's account `id`, or `NOT_FOUND`.
+async fn own_account(
+    state: &LogisticsState,
+    organisation_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<AccountRow> {
+    db::account::find(&state.pool, organisation_id, id)
+        .await?
+        .ok_or(Error::not_found("carrier account"))
+}
+
 /// Registers the account's notifications, then reads it back.
 async fn registered(state: &LogisticsState, row: AccountRow) -> Result<CarrierAccount> {
     account::register_webhooks(
@@ -167,9 +178,7 @@ async fn registered(state: &LogisticsState, row: AccountRow) -> Result<CarrierAc
         &row,
     )
     .await?;
-    let row = db::account::find(&state.pool, row.organisation_id, row.id)
-        .await?
-        .ok_or(Error::not_found("carrier account"))?;
+    let row = own_account(state, row.organisation_id, row.id).await?;
     Ok(CarrierAccount(row))
 }
 
@@ -240,9 +249,7 @@ impl AccountMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let id = parse_id("id", &id)?;
-        let row = db::account::find(&state.pool, tenant.organisation_id, id)
-            .await?
-            .ok_or(Error::not_found("carrier account"))?;
+        let row = own_account(state, tenant.organisation_id, id).await?;
         let credentials_changed = input.client_secret.is_some()
             || input.password.is_some()
             || input.client_id.is_some()
@@ -281,9 +288,7 @@ impl AccountMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let id = parse_id("id", &id)?;
-        let mut row = db::account::find(&state.pool, tenant.organisation_id, id)
-            .await?
-            .ok_or(Error::not_found("carrier account"))?;
+        let mut row = own_account(state, tenant.organisation_id, id).await?;
         row.active = false;
         db::account::update(&state.pool, &row).await?;
         Ok(CarrierAccount(row))
@@ -294,9 +299,7 @@ impl AccountMutation {
         let (state, request) = parts(ctx);
         let tenant = request.tenant_with_role(Role::Admin)?;
         let id = parse_id("id", &id)?;
-        let row = db::account::find(&state.pool, tenant.organisation_id, id)
-            .await?
-            .ok_or(Error::not_found("carrier account"))?;
+        let row = own_account(state, tenant.organisation_id, id).await?;
         registered(state, row).await
     }
 }

@@ -89,8 +89,10 @@ impl Shipment {
     async fn invoice(&self) -> Option<Invoice> {
         self.0.invoice_id.map(|id| Invoice { id: id_of(id) })
     }
-    /// The carrier account it goes through (admins see its settings).
+    /// The carrier account it goes through (admins: its settings are theirs to see).
     async fn carrier_account(&self, ctx: &Context<'_>) -> Result<Option<CarrierAccount>> {
+        let (_, request) = parts(ctx);
+        request.tenant_with_role(Role::Admin)?;
         Ok(loaders::account(ctx, self.0.carrier_account_id)
             .await?
             .map(CarrierAccount))
