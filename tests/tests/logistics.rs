@@ -43,6 +43,23 @@ async fn carrier_account(owner: &GraphqlClient, societe: &str, kind: &str) -> Va
     created.data()["createCarrierAccount"].clone()
 }
 
+/// `POST /documents` on logistics with `token`: the status and the JSON answer.
+async fn upload(stack: &Stack, token: &str, body: &[u8]) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/documents?fileName=courrier.pdf",
+            stack.logistics.base_url
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/pdf")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// Gives the client a default billing address in core.
 async fn billing_address(owner: &GraphqlClient, client: &str) {
     owner
@@ -164,7 +181,7 @@ async fn an_invoice_for_a_postal_client_is_posted_once_and_tracked() {
     assert_eq!(sending.status, "PENDING");
     assert_eq!(sending.documents.len(), 1);
     assert_eq!(
-        subgraph_logistics::finance::sha256_hex(&sending.documents[0].1),
+        subgraph_kit::digest::sha256_hex(&sending.documents[0].1),
         invoice["documentSha256"].as_str().unwrap()
     );
     assert_eq!(sending.recipients.len(), 1);
@@ -346,34 +363,13 @@ async fn an_uploaded_letter_is_checked_before_anything_is_recorded() {
     let (societe, _) = invoicing_setup(&owner).await;
     carrier_account(&owner, &societe, "SIMPLE_LETTER").await;
     let token = owner.token.clone().unwrap();
-    let upload = |body: Vec<u8>, token: String| {
-        let url = format!(
-            "{}/documents?fileName=courrier.pdf",
-            stack.logistics.base_url
-        );
-        async move {
-            let response = reqwest::Client::new()
-                .post(url)
-                .bearer_auth(token)
-                .header("content-type", "application/pdf")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            (
-                status,
-                response.json::<Value>().await.unwrap_or(Value::Null),
-            )
-        }
-    };
     // Not a PDF: refused with its code.
-    let (status, refused) = upload(b"hello".to_vec(), token.clone()).await;
+    let (status, refused) = upload(&stack, &token, b"hello").await;
     assert_eq!(
         (status, refused["code"].as_str()),
         (422, Some("VALIDATION"))
     );
-    let (status, document) = upload(LETTER.to_vec(), token.clone()).await;
+    let (status, document) = upload(&stack, &token, LETTER).await;
     assert_eq!(status, 201, "{document}");
     assert_eq!(document["pages"], 1);
     let document_id = document["id"].as_str().unwrap().to_owned();
@@ -504,15 +500,8 @@ async fn every_logistics_operation_is_scoped_to_the_callers_organisation() {
     let (societe, _) = invoicing_setup(&owner).await;
     let account = carrier_account(&owner, &societe, "SIMPLE_LETTER").await;
     let account_id = account["id"].as_str().unwrap().to_owned();
-    let upload = reqwest::Client::new()
-        .post(format!("{}/documents", stack.logistics.base_url))
-        .bearer_auth(owner.token.clone().unwrap())
-        .body(LETTER.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(upload.status().as_u16(), 201);
-    let document: Value = upload.json().await.unwrap();
+    let (status, document) = upload(&stack, owner.token.as_deref().unwrap(), LETTER).await;
+    assert_eq!(status, 201);
     let document_id = document["id"].as_str().unwrap().to_owned();
     let made = owner
         .run(
@@ -727,33 +716,12 @@ async fn a_signed_contract_gets_the_welcome_letter_its_societe_configured() {
     let (societe, product) = invoicing_setup(&owner).await;
     let account = carrier_account(&owner, &societe, "SIMPLE_LETTER").await;
     let account_id = account["id"].as_str().unwrap().to_owned();
-    let uploaded: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/documents?fileName=bienvenue.pdf",
-            stack.logistics.base_url
-        ))
-        .bearer_auth(owner.token.clone().unwrap())
-        .body(LETTER.to_vec())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, uploaded) = upload(&stack, owner.token.as_deref().unwrap(), LETTER).await;
     let document = uploaded["id"].as_str().unwrap().to_owned();
     let configure = "mutation($id: ID!, $doc: ID) { updateCarrierAccount(id: $id, input: {welcomeLetterDocumentId: $doc}) { welcomeLetterDocumentId } }";
     // Another organisation's document cannot be the welcome letter.
     let (other, _) = stack.sign_up("other@example.fr", "Other").await;
-    let theirs: Value = reqwest::Client::new()
-        .post(format!("{}/documents", stack.logistics.base_url))
-        .bearer_auth(other.token.clone().unwrap())
-        .body(LETTER.to_vec())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, theirs) = upload(&stack, other.token.as_deref().unwrap(), LETTER).await;
     let refused = owner
         .run(configure, json!({"id": account_id, "doc": theirs["id"]}))
         .await;
@@ -816,14 +784,7 @@ async fn roles_decide_who_connects_accounts_and_who_posts() {
     assert!(!carrier_account(&owner_api, &societe, "SIMPLE_LETTER").await["id"].is_null());
 
     // A viewer reads letters but neither uploads nor posts nor changes a client's setting.
-    let upload = reqwest::Client::new()
-        .post(format!("{}/documents", stack.logistics.base_url))
-        .bearer_auth(&viewer.token)
-        .body(LETTER.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(upload.status().as_u16(), 403);
+    assert_eq!(upload(&stack, &viewer.token, LETTER).await.0, 403);
     let viewer_api = as_user(&viewer.token);
     assert_eq!(
         viewer_api
@@ -847,12 +808,5 @@ async fn roles_decide_who_connects_accounts_and_who_posts() {
         .await;
     assert_eq!(setting.error_code(), "FORBIDDEN");
     // A member uploads.
-    let upload = reqwest::Client::new()
-        .post(format!("{}/documents", stack.logistics.base_url))
-        .bearer_auth(&member.token)
-        .body(LETTER.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(upload.status().as_u16(), 201);
+    assert_eq!(upload(&stack, &member.token, LETTER).await.0, 201);
 }

@@ -7,7 +7,6 @@
 
 use axum::http::{header::AUTHORIZATION, HeaderMap, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::bearer_token;
@@ -43,14 +42,7 @@ impl InternalToken {
 
     /// Whether `presented` is this token, compared in constant time.
     pub fn matches(&self, presented: &str) -> bool {
-        let (a, b) = (
-            Sha256::digest(self.0.expose_secret().as_bytes()),
-            Sha256::digest(presented.as_bytes()),
-        );
-        a.iter()
-            .zip(b.iter())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+        crate::digest::same_secret(self.0.expose_secret().as_bytes(), presented.as_bytes())
     }
 }
 

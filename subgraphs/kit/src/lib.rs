@@ -11,6 +11,8 @@ pub mod consumer;
 /// What a list costs the gateway: `@listSize`.
 pub mod cost;
 pub mod db;
+/// Hex digests and constant-time comparison of secrets.
+pub mod digest;
 pub mod directory;
 pub mod error;
 pub mod events;

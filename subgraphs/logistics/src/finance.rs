@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-use subgraph_kit::internal::{InternalToken, ORGANISATION_HEADER};
+use subgraph_kit::{
+    digest::sha256_hex,
+    internal::{InternalToken, ORGANISATION_HEADER},
+};
 use uuid::Uuid;
 
 /// Why an invoice's PDF could not be had.
@@ -40,14 +42,6 @@ impl std::fmt::Debug for Finance {
             .field("url", &self.url)
             .finish_non_exhaustive()
     }
-}
-
-/// The SHA-256 of `bytes`, in lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 impl Finance {

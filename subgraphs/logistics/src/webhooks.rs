@@ -17,8 +17,8 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use subgraph_kit::digest::{same_secret, sha256_hex};
 use uuid::Uuid;
 
 use crate::{
@@ -29,10 +29,7 @@ use crate::{
 
 /// The SHA-256 (hex) of a webhook password, as accounts keep it.
 pub fn password_digest(password: &str) -> String {
-    Sha256::digest(password.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(password.as_bytes())
 }
 
 pub fn routes(pool: PgPool) -> Router {
@@ -71,14 +68,9 @@ fn authenticated(account: &AccountRow, headers: &HeaderMap) -> bool {
     let Some((login, password)) = decoded.split_once(':') else {
         return false;
     };
-    let (given, kept) = (password_digest(password), &account.webhook_password_sha256);
-    let same = given.len() == kept.len()
-        && given
-            .bytes()
-            .zip(kept.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    same && login == account.id.to_string()
+    let given = password_digest(password);
+    same_secret(given.as_bytes(), account.webhook_password_sha256.as_bytes())
+        && login == account.id.to_string()
 }
 
 async fn receive(

@@ -5,9 +5,9 @@
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use subgraph_kit::{
+    digest::sha256_hex,
     money::cents,
     server::Tenant,
     storage::{DocumentStore, LocalStore},
@@ -81,9 +81,8 @@ pub async fn issue(
     let xml = facturx::cii_xml(&document);
     let pdf_key = format!("{org}/{}.pdf", invoice.id);
     let document_sha256 = render_and_store(store, document, &xml, &settings, &pdf_key).await?;
-    let chain_sha256 = hex(&Sha256::digest(
-        format!("{}{document_sha256}", previous_chain.unwrap_or_default()).as_bytes(),
-    ));
+    let chain_sha256 =
+        sha256_hex(format!("{}{document_sha256}", previous_chain.unwrap_or_default()).as_bytes());
     db::invoice::set_chain(
         &mut *tx,
         org,
@@ -284,14 +283,10 @@ async fn render_and_store(
         .map_err(|e| Error::internal(format!("the PDF renderer panicked: {e}")))?
         .map_err(|e| Error::internal(format!("cannot render the PDF: {e}")))?
     };
-    let sha256 = hex(&Sha256::digest(&rendered));
+    let sha256 = sha256_hex(&rendered);
     store
         .put(key, rendered)
         .await
         .map_err(|e| Error::internal(format!("cannot store the PDF: {e}")))?;
     Ok(sha256)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

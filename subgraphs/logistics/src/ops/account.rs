@@ -207,7 +207,7 @@ pub async fn update(
 fn random_password() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    subgraph_kit::digest::hex(&bytes)
 }
 
 /// Where the carrier sends an account's notifications.

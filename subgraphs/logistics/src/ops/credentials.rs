@@ -51,3 +51,20 @@ pub fn open(vault: &VaultKey, account: &AccountRow) -> anyhow::Result<Credential
         password: SecretString::from(secrets.password),
     })
 }
+
+/// The carrier account a shipment goes through, and its credentials opened for a call.
+///
+/// # Errors
+/// When the account cannot be read, is gone, or its credentials do not open.
+pub async fn of_shipment(
+    pool: &sqlx::PgPool,
+    vault: &VaultKey,
+    shipment: &crate::db::shipment::ShipmentRow,
+) -> anyhow::Result<(AccountRow, Credentials)> {
+    let account =
+        crate::db::account::find(pool, shipment.organisation_id, shipment.carrier_account_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the carrier account is gone"))?;
+    let credentials = open(vault, &account)?;
+    Ok((account, credentials))
+}

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use sqlx::PgExecutor;
 use subgraph_kit::{
+    digest::sha256_hex,
     error::Result,
     storage::{DocumentStore, LocalStore},
 };
@@ -15,7 +16,6 @@ use crate::{
         document::{storage_key, DocumentRow},
     },
     domain::{document::check_pdf, status::DocumentKind},
-    finance::sha256_hex,
 };
 
 /// What to keep.

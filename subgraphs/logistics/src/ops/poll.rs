@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{
     carrier::{Credentials, PostalCarrier},
-    db::{self, shipment::ShipmentRow},
+    db::shipment::ShipmentRow,
     domain::status::TrackingSource,
     ops::tracking::{apply, CarrierNews},
 };
@@ -76,14 +76,10 @@ impl<C: PostalCarrier> Poller<C> {
     }
 
     async fn credentials(&self, s: &ShipmentRow) -> Option<Credentials> {
-        let account = db::account::find(&self.pool, s.organisation_id, s.carrier_account_id)
-            .await
-            .ok()
-            .flatten()?;
-        match crate::ops::credentials::open(&self.vault, &account) {
-            Ok(credentials) => Some(credentials),
+        match crate::ops::credentials::of_shipment(&self.pool, &self.vault, s).await {
+            Ok((_, credentials)) => Some(credentials),
             Err(err) => {
-                tracing::warn!(account = %account.id, error = %err, "a carrier account's credentials do not open");
+                tracing::warn!(account = %s.carrier_account_id, error = %format!("{err:#}"), "a carrier account cannot be used");
                 None
             }
         }

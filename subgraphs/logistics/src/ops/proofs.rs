@@ -78,10 +78,8 @@ impl<C: PostalCarrier> ProofCollector<C> {
         else {
             return Ok(0);
         };
-        let account = crate::db::account::find(&self.pool, s.organisation_id, s.carrier_account_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the carrier account is gone"))?;
-        let credentials = crate::ops::credentials::open(&self.vault, &account)?;
+        let (_, credentials) =
+            crate::ops::credentials::of_shipment(&self.pool, &self.vault, s).await?;
         let mut wanted = Vec::new();
         if s.deposit_proof_id.is_none() {
             wanted.push((

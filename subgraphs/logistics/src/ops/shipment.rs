@@ -208,12 +208,13 @@ async fn change(
     to: ShipmentStatus,
     reason: &str,
 ) -> Result<ShipmentRow> {
-    let current = db::shipment::find(&mut *tx, organisation_id, id)
-        .await?
-        .ok_or(Error::not_found("shipment"))?;
     let Some((previous, row)) =
         db::shipment::transition(tx, organisation_id, id, to, Some(reason), None).await?
     else {
+        // Refused: the shipment is not the organisation's, or its lifecycle forbids it.
+        let current = db::shipment::find(&mut *tx, organisation_id, id)
+            .await?
+            .ok_or(Error::not_found("shipment"))?;
         return Err(Error::InvalidTransition(format!(
             "a {} shipment cannot become {}",
             current.status.label(),

@@ -16,7 +16,7 @@ use subgraph_kit::{
 };
 
 use crate::{
-    carrier::{CarrierError, Credentials, Letter, PostalCarrier},
+    carrier::{CarrierError, Letter, PostalCarrier},
     config::ShippingSettings,
     db::{
         self,
@@ -174,17 +174,11 @@ impl<C: PostalCarrier> Submitter<C> {
         Ok(())
     }
 
-    async fn credentials(&self, s: &ShipmentRow) -> Result<(Credentials, String), Failure> {
-        let account = db::account::find(&self.pool, s.organisation_id, s.carrier_account_id)
-            .await?
-            .ok_or_else(|| Failure::Ours(anyhow::anyhow!("the carrier account is gone")))?;
-        let credentials =
-            crate::ops::credentials::open(&self.vault, &account).map_err(Failure::Ours)?;
-        Ok((credentials, account.notification_email))
-    }
-
     async fn steps(&self, s: &ShipmentRow) -> Result<(), Failure> {
-        let (account, notification_email) = self.credentials(s).await?;
+        let (row, account) = crate::ops::credentials::of_shipment(&self.pool, &self.vault, s)
+            .await
+            .map_err(Failure::Ours)?;
+        let notification_email = row.notification_email;
         let carrier = &*self.carrier;
         let sender = PostalAddress::from_stored(&s.sender_lines, &s.sender_country);
         let recipient = PostalAddress::from_stored(&s.recipient_lines, &s.recipient_country);
