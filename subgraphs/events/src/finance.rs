@@ -58,11 +58,18 @@ pub struct CreditNoteIssued {
     pub invoice: InvoiceSummary,
 }
 
-/// Money arrived for a contract.
+/// Money arrived for a contract: a payment recorded against one of its invoices (a cheque, a
+/// transfer), or collected on its payment schedule.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaymentReceived {
     pub payment_id: Uuid,
     pub contract_id: Uuid,
+    /// The invoice the payment settles.
+    #[serde(default)]
+    pub invoice_id: Option<Uuid>,
+    /// The payment schedule it was collected on; None for a payment recorded by hand.
+    #[serde(default)]
+    pub schedule_id: Option<Uuid>,
     /// Incl. VAT.
     pub amount: Decimal,
     /// Excl. VAT when finance knows it; else consumers derive it from the contract's totals.

@@ -2,7 +2,7 @@
 //!
 //! Published (recorded in the transaction of the change), with the payloads of
 //! `crm_events::finance`: `invoice.issued` (never for drafts), `invoice.paid`,
-//! `credit_note.issued`.
+//! `credit_note.issued`, `payment.received` (a payment on an invoice that bills a contract).
 //!
 //! Consumed, each by a durable idempotent consumer:
 //! - `finance-directory`: core's directory events (the kit's projection, with finance's hook
@@ -14,16 +14,23 @@
 use crm_events::{
     commercial::ContractSigned,
     event_set,
-    finance::{CreditNoteIssued, InvoiceIssued, InvoicePaid, InvoiceSummary},
+    finance::{CreditNoteIssued, InvoiceIssued, InvoicePaid, InvoiceSummary, PaymentReceived},
 };
+use rust_decimal::Decimal;
 use sqlx::PgConnection;
 use subgraph_kit::{
     consumer::{Handler, HandlerError},
     events::{record_event, Envelope},
+    money::round_cents,
 };
 use uuid::Uuid;
 
-use crate::{db::invoice::InvoiceRow, domain::invoice::InvoiceKind, error::Result, ops::draft};
+use crate::{
+    db::{invoice::InvoiceRow, payment::PaymentRow},
+    domain::invoice::InvoiceKind,
+    error::Result,
+    ops::draft,
+};
 
 /// Every event finance emits.
 #[derive(Debug)]
@@ -32,6 +39,11 @@ pub enum FinanceEvent<'a> {
     Issued { invoice: &'a InvoiceRow },
     /// An invoice is fully paid.
     Paid { invoice: &'a InvoiceRow },
+    /// A payment was recorded against `invoice`, which bills a contract.
+    PaymentReceived {
+        invoice: &'a InvoiceRow,
+        payment: &'a PaymentRow,
+    },
 }
 
 fn summary(i: &InvoiceRow) -> InvoiceSummary {
@@ -82,13 +94,41 @@ pub async fn record(
             };
             record_event(tx, &paid, org, correlation_id, cause).await
         }
+        FinanceEvent::PaymentReceived { invoice, payment } => {
+            let Some(contract_id) = invoice.contract_id else {
+                return Ok(());
+            };
+            let received = PaymentReceived {
+                payment_id: payment.id,
+                contract_id,
+                invoice_id: Some(invoice.id),
+                schedule_id: None,
+                amount: payment.amount,
+                amount_excl_vat: Some(excl_vat_share(payment.amount, invoice)),
+                currency: invoice.currency.clone(),
+                received_on: payment.paid_on,
+            };
+            record_event(tx, &received, org, correlation_id, cause).await
+        }
     }
+}
+
+/// The part of `amount` (incl. VAT) that is excl. VAT, in the invoice's proportion, to the
+/// cent; the whole excl.-VAT total when `amount` settles the whole invoice.
+fn excl_vat_share(amount: Decimal, invoice: &InvoiceRow) -> Decimal {
+    if amount == invoice.total_incl_vat {
+        return invoice.total_excl_vat;
+    }
+    // Payments are recorded on invoices whose total is more than zero.
+    round_cents(amount * invoice.total_excl_vat / invoice.total_incl_vat)
 }
 
 impl FinanceEvent<'_> {
     fn invoice(&self) -> &InvoiceRow {
         match self {
-            FinanceEvent::Issued { invoice } | FinanceEvent::Paid { invoice } => invoice,
+            FinanceEvent::Issued { invoice }
+            | FinanceEvent::Paid { invoice }
+            | FinanceEvent::PaymentReceived { invoice, .. } => invoice,
         }
     }
 }

@@ -48,6 +48,8 @@ pub fn payment_received(
     let payment = PaymentReceived {
         payment_id,
         contract_id: Uuid::parse_str(contract_id).unwrap(),
+        invoice_id: None,
+        schedule_id: None,
         amount: amount.parse().unwrap(),
         amount_excl_vat: None,
         currency: "EUR".into(),

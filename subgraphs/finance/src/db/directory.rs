@@ -7,11 +7,15 @@ use sqlx::{PgConnection, PgExecutor};
 use subgraph_kit::directory::DirectoryHook;
 use uuid::Uuid;
 
+use crate::domain::invoice::BuyerKind;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClientRow {
     pub organisation_id: Uuid,
     pub id: Uuid,
     pub name: String,
+    /// None until an event of core's since migration 0009 said.
+    pub kind: Option<BuyerKind>,
     pub siren: Option<String>,
     pub vat_number: Option<String>,
     pub email: Option<String>,
@@ -39,7 +43,7 @@ impl DirectoryHook for BillingIdentity {
         sqlx::query(
             "update clients set siren = $3, vat_number = $4, email = $5, payment_terms_days = $6,
                     billing_line1 = $7, billing_line2 = $8, billing_postal_code = $9,
-                    billing_city = $10, billing_country = $11
+                    billing_city = $10, billing_country = $11, kind = $12
              where organisation_id = $1 and id = $2",
         )
         .bind(organisation_id)
@@ -53,6 +57,7 @@ impl DirectoryHook for BillingIdentity {
         .bind(address.map(|a| &a.postal_code))
         .bind(address.map(|a| &a.city))
         .bind(address.map(|a| &a.country))
+        .bind(BuyerKind::from(c.kind))
         .execute(tx)
         .await?;
         Ok(())
@@ -67,7 +72,7 @@ pub async fn find_client(
     id: Uuid,
 ) -> sqlx::Result<Option<ClientRow>> {
     sqlx::query_as(
-        "select organisation_id, id, name, siren, vat_number, email, payment_terms_days, deleted,
+        "select organisation_id, id, name, kind, siren, vat_number, email, payment_terms_days, deleted,
                 billing_line1, billing_line2, billing_postal_code, billing_city, billing_country
          from clients where organisation_id = $1 and id = $2 and not deleted",
     )

@@ -7,7 +7,8 @@ use subgraph_kit::pagination::{and_eq, newest_first, PageRequest};
 use uuid::Uuid;
 
 use crate::domain::invoice::{
-    invoice_totals, vat_breakdown, InvoiceKind, InvoiceStatus, OperationNature, VatCategory,
+    invoice_totals, vat_breakdown, BuyerKind, InvoiceKind, InvoiceStatus, OperationNature,
+    VatCategory,
 };
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -33,6 +34,8 @@ pub struct InvoiceRow {
     pub recovery_indemnity: Decimal,
     pub nature: OperationNature,
     pub currency: String,
+    pub buyer_kind: BuyerKind,
+    pub buyer_email: Option<String>,
     pub buyer_name: String,
     pub buyer_siren: Option<String>,
     pub buyer_vat_number: Option<String>,
@@ -69,6 +72,10 @@ pub struct DraftFields {
     pub payment_terms_days: i32,
     pub late_payment_rate: Decimal,
     pub nature: OperationNature,
+    /// The client's kind, frozen with the rest of the buyer.
+    pub buyer_kind: BuyerKind,
+    /// The buyer's electronic address when it has no SIREN (BT-49, scheme EM).
+    pub buyer_email: Option<String>,
     pub buyer_name: String,
     pub buyer_siren: Option<String>,
     pub buyer_vat_number: Option<String>,
@@ -83,7 +90,7 @@ pub struct DraftFields {
 
 type InvoiceQuery<'q> = sqlx::query::QueryAs<'q, Postgres, InvoiceRow, sqlx::postgres::PgArguments>;
 
-/// Binds the draft fields as `$3…$19`, in the column order both statements use.
+/// Binds the draft fields as `$3…$21`, in the column order both statements use.
 fn bind_fields<'q>(query: InvoiceQuery<'q>, f: &'q DraftFields) -> InvoiceQuery<'q> {
     query
         .bind(f.societe_id)
@@ -103,6 +110,8 @@ fn bind_fields<'q>(query: InvoiceQuery<'q>, f: &'q DraftFields) -> InvoiceQuery<
         .bind(&f.buyer_country)
         .bind(&f.delivery_address)
         .bind(&f.notes)
+        .bind(f.buyer_kind)
+        .bind(&f.buyer_email)
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(%organisation_id))]
@@ -119,10 +128,10 @@ pub async fn insert_draft(
         "insert into invoices (id, organisation_id, societe_id, client_id, contract_id, delivery_date,
                 payment_terms_days, late_payment_rate, nature, buyer_name, buyer_siren,
                 buyer_vat_number, buyer_address_line1, buyer_address_line2, buyer_postal_code,
-                buyer_city, buyer_country, delivery_address, notes, kind, original_invoice_id,
-                source_event_id, created_by)
+                buyer_city, buyer_country, delivery_address, notes, buyer_kind, buyer_email, kind,
+                original_invoice_id, source_event_id, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-                 $20, $21, $22, $23)
+                 $20, $21, $22, $23, $24, $25)
          on conflict (source_event_id) do nothing
          returning *",
     )
@@ -149,7 +158,8 @@ pub async fn update_draft(
                 payment_terms_days = $7, late_payment_rate = $8, nature = $9, buyer_name = $10,
                 buyer_siren = $11, buyer_vat_number = $12, buyer_address_line1 = $13,
                 buyer_address_line2 = $14, buyer_postal_code = $15, buyer_city = $16,
-                buyer_country = $17, delivery_address = $18, notes = $19, updated_at = now()
+                buyer_country = $17, delivery_address = $18, notes = $19, buyer_kind = $20,
+                buyer_email = $21, updated_at = now()
          where organisation_id = $1 and id = $2 and status = 'DRAFT' returning *",
     )
     .bind(organisation_id)

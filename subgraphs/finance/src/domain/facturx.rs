@@ -564,6 +564,39 @@ pub(crate) mod tests {
         }
     }
 
+    fn private_person(email: Option<&str>) -> Document {
+        let mut doc = sample(InvoiceKind::Invoice);
+        doc.buyer = Party {
+            name: "Marie Durand".into(),
+            siren: None,
+            vat_number: None,
+            address_line1: Some("12 rue des Lilas".into()),
+            address_line2: None,
+            postal_code: Some("33000".into()),
+            city: Some("Bordeaux".into()),
+            country: "FR".into(),
+            legal_info: None,
+            email: email.map(str::to_owned),
+        };
+        doc
+    }
+
+    #[test]
+    fn an_invoice_to_a_private_person_without_siren_or_vat_number_is_valid() {
+        let xml = cii_xml(&private_person(Some("marie.durand@example.fr")));
+        assert!(!xml.contains("552100554"));
+        assert!(xml.contains("<ram:URIID schemeID=\"EM\">marie.durand@example.fr</ram:URIID>"));
+        if let Err(report) = validate(&xml) {
+            panic!("{report}\n{xml}");
+        }
+    }
+
+    #[test]
+    fn a_buyer_without_any_electronic_address_breaks_br_fr_12() {
+        let report = validate(&cii_xml(&private_person(None))).unwrap_err();
+        assert!(report.contains("BR-FR-12"), "{report}");
+    }
+
     #[test]
     fn the_validator_refuses_a_broken_invoice() {
         let mut doc = sample(InvoiceKind::Invoice);

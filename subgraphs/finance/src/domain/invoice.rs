@@ -35,6 +35,25 @@ impl InvoiceKind {
     }
 }
 
+/// Who the buyer is: a private person needs no SIREN (B2C is out of the e-invoicing scope), a
+/// company does.
+#[derive(Enum, sqlx::Type, Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[sqlx(type_name = "buyer_kind", rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BuyerKind {
+    Person,
+    Company,
+}
+
+impl From<crm_events::directory::ClientKind> for BuyerKind {
+    fn from(kind: crm_events::directory::ClientKind) -> Self {
+        match kind {
+            crm_events::directory::ClientKind::Person => BuyerKind::Person,
+            crm_events::directory::ClientKind::Company => BuyerKind::Company,
+        }
+    }
+}
+
 /// Where an invoice is. OVERDUE is not stored: it is derived from the due date.
 #[derive(Enum, sqlx::Type, Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[sqlx(type_name = "invoice_status", rename_all = "SCREAMING_SNAKE_CASE")]

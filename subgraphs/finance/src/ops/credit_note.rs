@@ -140,6 +140,8 @@ fn credit_fields(original: &InvoiceRow, reason: &str) -> DraftFields {
         payment_terms_days: 0,
         late_payment_rate: original.late_payment_rate,
         nature: original.nature,
+        buyer_kind: original.buyer_kind,
+        buyer_email: original.buyer_email.clone(),
         buyer_name: original.buyer_name.clone(),
         buyer_siren: original.buyer_siren.clone(),
         buyer_vat_number: original.buyer_vat_number.clone(),

@@ -15,7 +15,8 @@ use crate::{
         invoice::{DraftFields, LineFields},
     },
     domain::invoice::{
-        invoice_totals, vat_breakdown, InvoiceKind, LineAmounts, OperationNature, VatCategory,
+        invoice_totals, vat_breakdown, BuyerKind, InvoiceKind, LineAmounts, OperationNature,
+        VatCategory,
     },
 };
 
@@ -54,6 +55,8 @@ pub async fn draft_from_contract(
         payment_terms_days: client.payment_terms_days,
         late_payment_rate: Decimal::new(135, 1),
         nature: OperationNature::Services,
+        buyer_kind: client.kind.unwrap_or(BuyerKind::Company),
+        buyer_email: client.email.clone(),
         buyer_name: client.name.clone(),
         buyer_siren: client.siren.clone(),
         buyer_vat_number: client.vat_number.clone(),

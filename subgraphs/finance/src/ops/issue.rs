@@ -22,8 +22,8 @@ use crate::{
     domain::{
         facturx::{self, Document, Party},
         invoice::{
-            due_date, format_number, vat_breakdown, Compliance, InvoiceKind, InvoiceStatus,
-            VatCategory,
+            due_date, format_number, vat_breakdown, BuyerKind, Compliance, InvoiceKind,
+            InvoiceStatus, VatCategory,
         },
     },
     error::{Error, Result},
@@ -156,14 +156,29 @@ fn check_compliance(
         "buyerCity",
         "the buyer's city",
     );
-    check.require(
-        invoice
-            .buyer_siren
-            .as_deref()
-            .is_some_and(|s| s.len() == 9 && s.chars().all(|c| c.is_ascii_digit())),
-        "buyerSiren",
-        "the buyer's SIREN (9 digits) is required to issue",
-    );
+    // A company is identified by its SIREN (the reform's mention, BT-47); a private person
+    // has none to give, and one given must still be 9 digits.
+    let siren_ok = |s: &str| s.len() == 9 && s.chars().all(|c| c.is_ascii_digit());
+    match invoice.buyer_kind {
+        BuyerKind::Company => check.require(
+            invoice.buyer_siren.as_deref().is_some_and(siren_ok),
+            "buyerSiren",
+            "the buyer's SIREN (9 digits) is required to issue to a company",
+        ),
+        BuyerKind::Person => {
+            check.require(
+                invoice.buyer_siren.as_deref().is_none_or(siren_ok),
+                "buyerSiren",
+                "a SIREN has 9 digits",
+            );
+            // The invoice's electronic address of the buyer (BT-49, BR-FR-12).
+            check.require(
+                invoice.buyer_siren.is_some() || invoice.buyer_email.is_some(),
+                "buyerEmail",
+                "a private person's e-mail address is required to issue (the buyer's electronic address)",
+            );
+        }
+    }
     if check.problems.is_empty() {
         Ok(())
     } else {
@@ -199,7 +214,7 @@ fn document(
             city: invoice.buyer_city.clone(),
             country: invoice.buyer_country.clone(),
             legal_info: None,
-            email: None,
+            email: invoice.buyer_email.clone(),
         },
         contract_reference: None,
         original: numbered.original.clone(),

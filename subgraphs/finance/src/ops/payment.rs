@@ -1,5 +1,7 @@
 //! Settling invoices: a payment recorded against an issued, unsettled invoice moves it to
-//! PARTIALLY_PAID or PAID (never beyond its total) and publishes `invoice.paid` when settled.
+//! PARTIALLY_PAID or PAID (never beyond its total), publishes `payment.received` when the
+//! invoice bills a contract (commercial's commissions follow from it) and `invoice.paid` when
+//! settled — all in the payment's transaction.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -55,7 +57,7 @@ pub async fn settle(
         )
         .into());
     }
-    db::payment::insert_payment(
+    let recorded = db::payment::insert_payment(
         &mut *tx,
         org,
         id,
@@ -68,6 +70,18 @@ pub async fn settle(
     .await?;
     let status = InvoiceStatus::after_payment(paid, invoice.total_incl_vat);
     let row = db::invoice::set_status(&mut *tx, org, id, status, paid).await?;
+    if row.contract_id.is_some() {
+        events::record(
+            tx,
+            Some(correlation),
+            None,
+            FinanceEvent::PaymentReceived {
+                invoice: &row,
+                payment: &recorded,
+            },
+        )
+        .await?;
+    }
     if status == InvoiceStatus::Paid {
         events::record(
             tx,

@@ -8,5 +8,6 @@ mod fec;
 mod helpers;
 mod invoices;
 mod numbering;
+mod persons;
 mod roles;
 mod tenancy;

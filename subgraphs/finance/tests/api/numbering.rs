@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use subgraph_finance::{
     db::invoice::{insert_draft, replace_lines, DraftFields, LineFields},
-    domain::invoice::{InvoiceKind, LineAmounts, OperationNature},
+    domain::invoice::{BuyerKind, InvoiceKind, LineAmounts, OperationNature},
 };
 use subgraph_kit::money::VatRate;
 use uuid::Uuid;
@@ -55,6 +55,8 @@ async fn thousands_of_parallel_issues_leave_every_series_without_gap_or_duplicat
             payment_terms_days: 30,
             late_payment_rate: Decimal::new(135, 1),
             nature: OperationNature::Services,
+            buyer_kind: BuyerKind::Company,
+            buyer_email: None,
             buyer_name: "Dupont SA".into(),
             buyer_siren: Some("443061841".into()),
             buyer_vat_number: None,

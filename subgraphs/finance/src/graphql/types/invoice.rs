@@ -22,7 +22,8 @@ use crate::{
     domain::{
         fec,
         invoice::{
-            vat_breakdown, InvoiceKind, InvoiceStatus, OperationNature, PaymentMethod, VatCategory,
+            vat_breakdown, BuyerKind, InvoiceKind, InvoiceStatus, OperationNature, PaymentMethod,
+            VatCategory,
         },
     },
     error::{Error, Result},
@@ -132,11 +133,19 @@ impl Invoice {
     async fn currency(&self) -> &str {
         &self.0.currency
     }
+    /// A private person (no SIREN needed) or a company, as the client was when drafted.
+    async fn buyer_kind(&self) -> BuyerKind {
+        self.0.buyer_kind
+    }
     async fn buyer_name(&self) -> &str {
         &self.0.buyer_name
     }
     async fn buyer_siren(&self) -> Option<&str> {
         self.0.buyer_siren.as_deref()
+    }
+    /// The buyer's electronic address on the invoice when it has no SIREN.
+    async fn buyer_email(&self) -> Option<&str> {
+        self.0.buyer_email.as_deref()
     }
     async fn buyer_vat_number(&self) -> Option<&str> {
         self.0.buyer_vat_number.as_deref()
