@@ -68,6 +68,19 @@ pub fn optional_text(
     }
 }
 
+/// Refuses what is not an e-mail address (a local part, `@`, a domain with a dot); the
+/// mailer's own check is the last word.
+pub fn check_email(field: &str, email: &str) -> Result<(), Invalid> {
+    let ok = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(field, "is not an e-mail address"))
+    }
+}
+
 /// An ISO 3166-1 alpha-2 country code, upper-cased.
 pub fn country_code(field: &str, value: &str) -> Result<String, Invalid> {
     let code = value.trim().to_ascii_uppercase();

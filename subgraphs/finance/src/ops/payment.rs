@@ -70,18 +70,17 @@ pub async fn settle(
     .await?;
     let status = InvoiceStatus::after_payment(paid, invoice.total_incl_vat);
     let row = db::invoice::set_status(&mut *tx, org, id, status, paid).await?;
-    if row.contract_id.is_some() {
-        events::record(
-            tx,
-            Some(correlation),
-            None,
-            FinanceEvent::PaymentReceived {
-                invoice: &row,
-                payment: &recorded,
-            },
-        )
-        .await?;
-    }
+    // Published only when the invoice bills a contract (events::record decides).
+    events::record(
+        tx,
+        Some(correlation),
+        None,
+        FinanceEvent::PaymentReceived {
+            invoice: &row,
+            payment: &recorded,
+        },
+    )
+    .await?;
     if status == InvoiceStatus::Paid {
         events::record(
             tx,

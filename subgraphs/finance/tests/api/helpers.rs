@@ -142,3 +142,22 @@ pub async fn internal_download(
     let status = response.status().as_u16();
     (status, response.bytes().await.unwrap().to_vec())
 }
+
+/// An event as another subgraph publishes it (v1), with a payload written out by hand.
+pub fn envelope(
+    event_type: &str,
+    organisation_id: &str,
+    payload: serde_json::Value,
+) -> subgraph_kit::events::Envelope {
+    subgraph_kit::events::Envelope {
+        id: uuid::Uuid::now_v7(),
+        event_type: event_type.into(),
+        version: 1,
+        organisation_id: uuid::Uuid::parse_str(organisation_id).unwrap(),
+        occurred_at: chrono::Utc::now(),
+        correlation_id: None,
+        causation_id: None,
+        trace_context: None,
+        payload,
+    }
+}

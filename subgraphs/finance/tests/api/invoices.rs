@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use subgraph_finance::domain::facturx::validate;
 
 use crate::helpers::{
-    company, download, draft, draft_input, internal_download, issue, societe_with_settings,
-    spawn_apps, INTERNAL_TOKEN, INVOICE,
+    company, download, draft, draft_input, envelope, internal_download, issue,
+    societe_with_settings, spawn_apps, INTERNAL_TOKEN, INVOICE,
 };
 
 const SIREN: &str = "732829320";
@@ -480,23 +480,4 @@ async fn a_draft_starts_from_the_clients_billing_address_as_core_says_it() {
     // With its address, the draft issues as it is.
     let issued = issue(&owner, first["id"].as_str().unwrap(), "2026-01-15").await;
     assert_eq!(issued.data()["issueInvoice"]["number"], "FAC2026-000001");
-}
-
-/// An event as another subgraph publishes it (v1), with a payload written out by hand.
-fn envelope(
-    event_type: &str,
-    organisation_id: &str,
-    payload: serde_json::Value,
-) -> subgraph_kit::events::Envelope {
-    subgraph_kit::events::Envelope {
-        id: uuid::Uuid::now_v7(),
-        event_type: event_type.into(),
-        version: 1,
-        organisation_id: uuid::Uuid::parse_str(organisation_id).unwrap(),
-        occurred_at: chrono::Utc::now(),
-        correlation_id: None,
-        causation_id: None,
-        trace_context: None,
-        payload,
-    }
 }

@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{issue, societe_with_settings, spawn_apps, Session, TestApps, INVOICE};
+use crate::helpers::{
+    envelope, issue, societe_with_settings, spawn_apps, Session, TestApps, INVOICE,
+};
 
 const SIREN: &str = "732829320";
 const VAT: &str = "FR44732829320";
@@ -34,22 +36,16 @@ fn contract_signed(
     client: &str,
     societe: &str,
 ) -> subgraph_kit::events::Envelope {
-    subgraph_kit::events::Envelope {
-        id: uuid::Uuid::now_v7(),
-        event_type: "contract.signed".into(),
-        version: 1,
-        organisation_id: uuid::Uuid::parse_str(organisation_id).unwrap(),
-        occurred_at: chrono::Utc::now(),
-        correlation_id: None,
-        causation_id: None,
-        trace_context: None,
-        payload: json!({"contract": {"contract_id": contract, "reference": "CTR-7", "client_id": client, "societe_id": societe, "signature_date": "2026-01-10",
+    envelope(
+        "contract.signed",
+        organisation_id,
+        json!({"contract": {"contract_id": contract, "reference": "CTR-7", "client_id": client, "societe_id": societe, "signature_date": "2026-01-10",
                             "status": "SIGNED", "start_date": "2026-01-01", "billing_frequency": "MONTHLY", "currency": "EUR",
                             "total_excl_vat": "39.98", "total_vat": "8.00", "total_incl_vat": "47.98"},
                "lines": [{"line_id": uuid::Uuid::new_v4(), "product_id": uuid::Uuid::new_v4(),
                           "product_sku": "ASS-1", "product_name": "Assurance", "description": null, "quantity": "2.000", "unit_price": "19.99", "vat_rate": "20.0",
                           "total_excl_vat": "39.98", "total_vat": "8.00", "total_incl_vat": "47.98"}]}),
-    }
+    )
 }
 
 async fn pay(session: &Session, invoice: &str, amount: &str) -> crm_test_support::GqlResponse {

@@ -9,6 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::PgPool;
 use subgraph_kit::{
     error::{is_constraint_violation, Error, Invalid, Result},
+    text::check_email,
     vault::VaultKey,
 };
 use uuid::Uuid;
@@ -46,17 +47,6 @@ fn required(field: &str, value: Option<String>) -> Result<String> {
     match value.map(|v| v.trim().to_owned()) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err(Invalid::new(field, "is required").into()),
-    }
-}
-
-fn check_email(email: &str) -> Result<()> {
-    let ok = email
-        .split_once('@')
-        .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Invalid::new("notificationEmail", "is not an e-mail address").into())
     }
 }
 
@@ -109,7 +99,7 @@ pub async fn create(
     let client_id = required("clientId", c.client_id)?;
     let username = required("username", c.username)?;
     let notification_email = required("notificationEmail", c.notification_email)?;
-    check_email(&notification_email)?;
+    check_email("notificationEmail", &notification_email)?;
     let (Some(secret), Some(password)) = (c.client_secret, c.password) else {
         return Err(Invalid::new(
             "clientSecret",
@@ -176,7 +166,7 @@ pub async fn update(
     }
     if let Some(email) = c.notification_email {
         row.notification_email = required("notificationEmail", Some(email))?;
-        check_email(&row.notification_email)?;
+        check_email("notificationEmail", &row.notification_email)?;
     }
     if let Some(sandbox) = c.sandbox {
         row.sandbox = sandbox;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use subgraph_kit::{
     error::{is_constraint_violation, Invalid},
     server::RequestContext,
+    text::check_email,
     Role,
 };
 use uuid::Uuid;
@@ -85,12 +86,7 @@ async fn rep_fields(
 ) -> Result<SalesRepFields> {
     let email = optional_text("email", input.email.as_deref(), 254)?.map(|e| e.to_lowercase());
     if let Some(email) = &email {
-        let valid = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if !valid {
-            return Err(Invalid::new("email", "is not an e-mail address").into());
-        }
+        check_email("email", email)?;
     }
     let user_id = parse_opt_id("userId", input.user_id.as_ref())?;
     let mut conn = state.pool.acquire().await?;
